@@ -1,0 +1,102 @@
+/*
+ * simsrv: `gra serve-sim`, the offline OpenAI-compatible model server
+ * (libmicrohttpd, loopback only): GET /v1/models, POST /v1/chat/completions
+ * (also stream:true as server-sent events), POST /v1/embeddings, errors in
+ * OpenAI's shape. Models are seeded simulations declared in a JSON file
+ * (docs/sim-models.md); replies are deterministic given the request body and
+ * the model's seed. Fault injection for tests and benchmarks.
+ *
+ * core knows nothing of GRA roles or benchmarks: a stage registers a role
+ * handler for the response_format schema names it uses ("gra_" from synth),
+ * and one handler answers requests with no schema (the student, from eval).
+ * main.c registers them; without one, a plain deterministic echo-style reply
+ * is produced. Everything served is labelled SIMULATED (the "system_fingerprint"
+ * is "gra-sim" and model ids carry the "sim" owner).
+ */
+#ifndef GRA_SIMSRV_H
+#define GRA_SIMSRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+struct cJSON;
+struct gra_config;
+struct simsrv;
+
+struct sim_model {
+    const char *name;
+    double size_b;              /* billions of parameters */
+    uint64_t seed;
+    double latency_mean_ms, latency_sd_ms; /* per reply; distribution named below */
+    const char *latency_dist;   /* "fixed", "normal", "lognormal" */
+    double ms_per_token;        /* added per completion token (0 default) */
+    double verbosity;           /* 1.0 = default reply length */
+    const struct cJSON *spec;   /* the model's whole object: role sections
+                                   ("generator", "reviewer", "student", ...) */
+};
+
+struct sim_reply {
+    struct buf content;         /* the assistant text */
+    const char *finish_reason;  /* NULL = "stop" */
+    long prompt_tokens, completion_tokens; /* 0 = estimated from text */
+    int http_status;            /* 0 = 200; else an error reply with error_message */
+    char error_message[200];
+};
+
+/* A role handler: fill out for this request. schema_name is NULL for requests
+ * without response_format. Must be thread-safe and deterministic given
+ * (m, body, seed): seed is derived from the body and the model seed. 0, or
+ * non-zero to answer 500 with out->error_message. */
+typedef int (*sim_role_fn)(const struct sim_model *m, const struct cJSON *body,
+                           const char *schema_name, uint64_t seed, struct sim_reply *out);
+
+/* Requests whose schema name starts with prefix go to fn (longest prefix wins). */
+void simsrv_register_role(const char *schema_prefix, sim_role_fn fn);
+/* Requests without a schema go to fn (the student). */
+void simsrv_register_student(sim_role_fn fn);
+
+struct sim_faults {
+    double rate_429;        /* with Retry-After: retry_after_s */
+    double retry_after_s;
+    double rate_500, rate_503;
+    double rate_drop;       /* close the connection without a reply */
+    double rate_truncated;  /* a body cut in the middle */
+    double rate_malformed;  /* a body that is not JSON */
+    double rate_length;     /* finish_reason "length" with a cut reply */
+    double extra_delay_ms;  /* added to every reply */
+    uint64_t seed;
+};
+
+struct simsrv_opts {
+    const char *models_file;  /* JSON model declarations; NULL = built-in defaults */
+    const char *host;         /* default 127.0.0.1 */
+    int port;                 /* 0 = any free port */
+    int threads;              /* 0 = number of cores */
+    int embed_dim;            /* default 384 */
+    bool no_delay;            /* ignore model latencies (benchmarks) */
+    struct sim_faults faults;
+};
+
+/* Start in this process (libmicrohttpd's threads). 0 or GRA_E*. */
+int simsrv_start(const struct simsrv_opts *o, struct simsrv **out);
+int simsrv_port(const struct simsrv *s);
+/* Stop and free (NULL ok). */
+void simsrv_stop(struct simsrv *s);
+
+/* For configs whose models have endpoint "sim": start one serve-sim on a free
+ * loopback port with cfg->sim_models_file and rewrite those models' endpoints
+ * to it. *out is NULL when no model is simulated. Stop with simsrv_stop(). */
+int simsrv_autostart(struct gra_config *cfg, struct simsrv **out);
+
+/* Deterministic embedding of text into dim floats (unit length) from hashed
+ * word uni/bigrams and character 3-5-grams: near-duplicate texts are close in
+ * cosine. Shared with tests and the MinHash fallback's checks. */
+void sim_embed(const char *text, int dim, float *out);
+
+/* Look up a model by name in a running server's table (for role handlers that
+ * need another model's data). NULL if unknown. */
+const struct sim_model *simsrv_model(const struct simsrv *s, const char *name);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * gra: the command table (git's git.c shape), global flags and exit codes.
+ *
+ * Global options come before the subcommand (getopt "+" stops there); each
+ * cmd_x(argc, argv) gets argv[0] == its own name and parses the rest itself.
+ * `gra help CMD` is `gra CMD --help`. Adding a command: write cmd_x() in the
+ * stage's cmd_*.c, declare it in the stage header, add a row below
+ * (docs/developing.md).
+ */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <getopt.h>
+#include <gsl/gsl_errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/commands.h"
+#include "core/err.h"
+#include "core/progress.h"
+#include "eval/eval.h"
+#include "reports/reports.h"
+#include "synth/synth.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"synth", cmd_synth, "synthesize GRA datasets and baselines from seeds"},
+    {"eval", cmd_eval, "score students on benchmarks (a live endpoint or a predictions file)"},
+    {"report", cmd_report, "statistics, plots and the report for a run or results files"},
+    {"serve-sim", cmd_serve_sim, "run the offline simulated OpenAI-compatible model server"},
+    {"cache", cmd_cache, "inspect the call cache (stats, verify)"},
+    {"data", cmd_data, "fetch benchmark and seed files, verify their sha256"},
+    {"decontam", cmd_decontam, "report dataset records that share n-grams with benchmark items"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gra [--version] [--quiet] [-v] <command> [<args>]\n\ncommands:\n");
+    for (size_t i = 0; i < GRA_ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %s\n", "help", "show help for a command (gra help CMD)");
+    fprintf(f, "\nglobal options:\n"
+               "  --quiet, -q   no progress line, warnings and errors only\n"
+               "  -v            more detail (repeat for debug)\n"
+               "  --version     print the version\n"
+               "\nexit codes: 0 ok, 1 failed items over threshold, 2 usage, 3 config,\n"
+               "4 I/O or data, 5 external command failed, 130 interrupted (docs/exit-codes.md)\n");
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < GRA_ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    /* keep the "C" locale: cJSON prints numbers with the locale's decimal point */
+    setlocale(LC_ALL, "C");
+    gsl_set_error_handler_off();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    signal(SIGPIPE, SIG_IGN);
+    synth_sim_register();
+    eval_sim_register();
+
+    static const struct option opts[] = {
+        {"version", no_argument, NULL, 'V'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'V':
+            printf("gra %s\n", GRA_VERSION);
+            return 0;
+        case 'q':
+            gra_quiet = true;
+            gra_log_level = LOG_WARN;
+            break;
+        case 'v':
+            gra_log_level++;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return GRA_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return GRA_EXIT_USAGE;
+    }
+    const char *name = argv[optind];
+    if (strcmp(name, "help") == 0) {
+        if (optind + 1 >= argc) {
+            usage(stdout);
+            return 0;
+        }
+        const struct command *cmd = find(argv[optind + 1]);
+        if (!cmd) {
+            fprintf(stderr, "gra: '%s' is not a command. See 'gra help'.\n", argv[optind + 1]);
+            return GRA_EXIT_USAGE;
+        }
+        char *hargv[] = {(char *)cmd->name, "--help", NULL};
+        optind = 0;
+        return cmd->fn(2, hargv);
+    }
+    const struct command *cmd = find(name);
+    if (!cmd) {
+        fprintf(stderr, "gra: '%s' is not a command. See 'gra help'.\n", name);
+        return GRA_EXIT_USAGE;
+    }
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    optind = 0; /* full getopt reinitialisation for the subcommand's argv */
+    int rc = cmd->fn(sub_argc, sub_argv);
+    curl_global_cleanup();
+    return rc;
+}
