@@ -51,7 +51,9 @@ struct gra_config {
     char *name;
     uint64_t seed;
     char *cache_path;      /* NULL = no cache; relative to the run directory */
-    char *sim_models_file; /* for "sim" endpoints; default configs/sim-models.json */
+    char **sim_models_files; /* for "sim" endpoints; default configs/sim-models.json
+                                and configs/sim-students.json of the source tree */
+    int n_sim_models_files;
     struct model_cfg *models;
     int n_models;
     struct client_cfg client;

@@ -70,7 +70,11 @@ struct sim_faults {
 };
 
 struct simsrv_opts {
-    const char *models_file;  /* JSON model declarations; NULL = built-in defaults */
+    const char *const *models_files; /* JSON model declarations, merged in order
+                                        (configs/sim-models.json: roles, configs/
+                                        sim-students.json: students); none = built-ins */
+    int n_models_files;
+    const char *data_dir;     /* benchmark data for the simulated student (GRA_DATA_DIR) */
     const char *host;         /* default 127.0.0.1 */
     int port;                 /* 0 = any free port */
     int threads;              /* 0 = number of cores */
@@ -86,7 +90,7 @@ int simsrv_port(const struct simsrv *s);
 void simsrv_stop(struct simsrv *s);
 
 /* For configs whose models have endpoint "sim": start one serve-sim on a free
- * loopback port with cfg->sim_models_file and rewrite those models' endpoints
+ * loopback port with cfg->sim_models_files and rewrite those models' endpoints
  * to it. *out is NULL when no model is simulated. Stop with simsrv_stop(). */
 int simsrv_autostart(struct gra_config *cfg, struct simsrv **out);
 

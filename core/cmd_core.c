@@ -1,5 +1,0 @@
-/* PLACEHOLDER: replaced by the module's real entry points. */
-#include "core/commands.h"
-#include <stdio.h>
-int cmd_serve_sim(int argc, char **argv) { (void)argc; fprintf(stderr, "gra %s: not built yet\n", argv[0]); return 2; }
-int cmd_cache(int argc, char **argv) { (void)argc; fprintf(stderr, "gra %s: not built yet\n", argv[0]); return 2; }

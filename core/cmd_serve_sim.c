@@ -1,0 +1,4 @@
+/* PLACEHOLDER: replaced by the real command. */
+#include "core/commands.h"
+#include <stdio.h>
+int cmd_serve_sim(int argc, char **argv) { (void)argc; fprintf(stderr, "gra %s: not built yet\n", argv[0]); return 2; }
