@@ -4,6 +4,7 @@
  * the progress display and from log calls never interleave mid-line.
  */
 #include "core/err.h"
+#include "core/progress.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,12 +56,14 @@ static const char *level_name[] = {"error", "warning", "info", "debug"};
 void log_vmsg(int level, const char *fmt, va_list ap)
 {
     if (level > gra_log_level) return;
-    char line[4096];
+    char line[4096], out[4200];
     vsnprintf(line, sizeof line, fmt, ap);
     if (level <= LOG_WARN)
-        fprintf(stderr, "gra: %s: %s\n", level_name[level], line);
+        snprintf(out, sizeof out, "gra: %s: %s\n", level_name[level], line);
     else
-        fprintf(stderr, "gra: %s\n", line);
+        snprintf(out, sizeof out, "gra: %s\n", line);
+    /* one write on a clean line, never appended to a live progress line */
+    progress_write_line(out);
 }
 
 void log_msg(int level, const char *fmt, ...)

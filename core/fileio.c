@@ -109,15 +109,22 @@ out:
 
 int fileio_mkdirs(const char *path)
 {
+    if (!*path) return err(GRA_EIO, "cannot create a directory with an empty name");
     char *p = xstrdup(path);
     int rc = 0;
     for (char *s = p + 1; ; s++) {
         if (*s == '/' || *s == '\0') {
             char c = *s;
             *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                rc = err(GRA_EIO, "cannot create directory %s: %s", p, strerror(errno));
-                break;
+            if (mkdir(p, 0755) != 0) {
+                struct stat st;
+                int e = errno;
+                /* EEXIST is fine only for a directory: a file in the way is an error */
+                if (e == EEXIST && stat(p, &st) == 0 && !S_ISDIR(st.st_mode)) e = ENOTDIR;
+                if (e != EEXIST) {
+                    rc = err(GRA_EIO, "cannot create directory %s: %s", p, strerror(e));
+                    break;
+                }
             }
             *s = c;
             if (!c) break;
@@ -162,6 +169,20 @@ int json_read_file(const char *path, cJSON **out)
     if (rc) return rc;
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(data, len, &end, 0);
+    if (j && end) {
+        /* only whitespace may follow the document: two concatenated objects are
+         * not one JSON file */
+        while (end < data + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+            end++;
+        if (end < data + len) {
+            long line, col;
+            line_col(data, (size_t)(end - data), &line, &col);
+            cJSON_Delete(j);
+            free(data);
+            return err(GRA_EPARSE, "%s:%ld:%ld: malformed JSON: unexpected text after the value",
+                       path, line, col);
+        }
+    }
     if (!j) {
         long line, col;
         line_col(data, end ? (size_t)(end - data) : 0, &line, &col);
@@ -240,6 +261,12 @@ long jsonl_repair_tail(const char *path)
                 good = pos + i + 1;
             }
         pos += n;
+    }
+    if (n < 0) {
+        /* never truncate on a failed read: we do not know where the last line ends */
+        int e = errno;
+        close(fd);
+        return err(GRA_EIO, "cannot read %s: %s", path, strerror(e));
     }
     if (good != st.st_size) {
         log_warn("%s: cutting a torn last line (%lld bytes) left by an interrupted run", path,

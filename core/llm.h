@@ -41,30 +41,31 @@ enum llm_status {
     LLM_FAIL_MISS,      /* replay mode and the cache has no entry */
     LLM_FAIL_CANCELLED, /* the run was interrupted before the request finished */
 };
+#define LLM_STATUS_COUNT 7
 /* "ok", "http", "transport", "length", "parse", "cache_miss", "cancelled". */
 const char *llm_status_name(int status);
 
 struct llm_result {
-    int status;              /* enum llm_status */
-    const char *error;       /* message when status != LLM_OK (server's message for HTTP) */
-    int http_status;         /* last HTTP status seen, 0 if none */
+    int status;        /* enum llm_status */
+    const char *error; /* message when status != LLM_OK (server's message for HTTP) */
+    int http_status;   /* last HTTP status seen, 0 if none */
     /* chat */
-    const char *content;     /* assistant text (NUL-terminated), NULL for embeddings */
+    const char *content; /* assistant text (NUL-terminated), NULL for embeddings */
     size_t content_len;
     const char *finish_reason;
-    struct cJSON *json;      /* structured reply when the request had a schema and it
-                                parsed (first JSON object / fenced block tolerated);
-                                owned by the result: cJSON_Detach or copy to keep */
+    struct cJSON *json; /* structured reply when the request had a schema and it
+                           parsed (first JSON object / fenced block tolerated);
+                           owned by the result: cJSON_Detach or copy to keep */
     /* embeddings: n_embeddings rows of dim floats, row-major */
     const float *embeddings;
     int n_embeddings;
     int dim;
     /* accounting */
     long prompt_tokens, completion_tokens;
-    double latency_ms;       /* wall time of the successful attempt (0 on a cache hit) */
-    int attempts;            /* HTTP attempts made (0 on a cache hit) */
+    double latency_ms; /* wall time of the successful attempt (0 on a cache hit) */
+    int attempts;      /* HTTP attempts made (0 on a cache hit) */
     bool cache_hit;
-    char request_hash[65];   /* cache key: the call id recorded in provenance */
+    char request_hash[65]; /* cache key: the call id recorded in provenance */
 };
 
 /* Called exactly once per submitted request, from inside llm_run(). The result
@@ -73,20 +74,21 @@ struct llm_result {
 typedef void (*llm_done_fn)(void *ud, const struct llm_result *r);
 
 struct llm_request {
-    const char *model;           /* name under "models" in the config */
-    const char *tag;             /* accounting tag (the GRA role), may be NULL */
+    const char *model; /* name under "models" in the config */
+    const char *tag;   /* accounting tag (the GRA role), may be NULL */
     /* chat: messages is a JSON array of {"role","content"} (copied) */
     const struct cJSON *messages;
-    const struct cJSON *params;  /* body fields merged over the model's defaults
-                                    (temperature, max_tokens, ...); may be NULL */
-    const char *schema_name;     /* structured output: response_format json_schema */
-    const struct cJSON *schema;  /* the JSON schema (copied); NULL for free text */
-    bool allow_length;           /* false: finish_reason "length" => LLM_FAIL_LENGTH */
+    const struct cJSON *params; /* body fields merged over the model's defaults
+                                   (temperature, max_tokens, ...); may be NULL */
+    const char *schema_name;    /* structured output: response_format json_schema */
+    const struct cJSON *schema; /* the JSON schema (copied); NULL for free text */
+    bool allow_length;          /* false: finish_reason "length" => LLM_FAIL_LENGTH */
     /* embeddings: when inputs != NULL the request is POST /embeddings */
     const char *const *inputs;
     int n_inputs;
-    uint64_t seed;               /* per-sample seed: sent as "seed", part of the cache key,
-                                    and the seed of this request's jitter stream */
+    uint64_t seed; /* per-sample seed: sent as "seed" (its low 31 bits, the range
+                      every server accepts), part of the cache key (all 64
+                      bits), and the seed of this request's jitter stream */
     llm_done_fn done;
     void *ud;
 };
@@ -116,7 +118,8 @@ int llm_run(struct llm_client *c);
  * ones finish or are cancelled, remaining ones get LLM_FAIL_CANCELLED. */
 void llm_stop(struct llm_client *c);
 
-/* Live counters, for progress lines. */
+/* Live counters, for progress lines: queued = submitted and neither in flight
+ * nor delivered (waiting for a slot, a rate limit or a retry time). */
 struct llm_counters {
     long queued, inflight, done, retries, failures, cache_hits;
 };
@@ -125,9 +128,17 @@ void llm_counters(const struct llm_client *c, struct llm_counters *out);
 /* Accounting so far, as a new JSON object (free with cJSON_Delete):
  * {"models": {NAME: {calls, cache_hits, prompt_tokens, completion_tokens,
  *   latency_ms_sum, latency_ms_p50, latency_ms_p95, retries, failures: {status: n},
- *   truncations, parse_failures, params_b, flops}},
+ *   http_statuses: {code: n}, truncations, parse_failures, params_b, flops,
+ *   cost_usd (when priced)}},
  *  "tags": {TAG: {...same...}}, "by_tag_model": {TAG: {NAME: {...}}}} */
 struct cJSON *llm_stats_json(const struct llm_client *c);
+
+/* The call cache key of req as the client would compute it (sha256 hex of the
+ * canonical request: kind, served model name, messages or inputs, parameters
+ * merged over the model's defaults, schema name, schema, seed; keys sorted,
+ * compact JSON). Never depends on the API key or the endpoint. 0, or
+ * GRA_EINVAL for an unknown model. */
+int llm_request_key(const struct gra_config *cfg, const struct llm_request *req, char out[65]);
 
 /* Parse the first JSON object in text: bare, inside a ```json fence, or
  * embedded in prose. NULL if none. Free with cJSON_Delete. */

@@ -3,6 +3,8 @@
 
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
@@ -48,6 +50,7 @@ double rng_uniform(struct rng *r)
 
 uint64_t rng_below(struct rng *r, uint64_t n)
 {
+    if (n == 0) return 0; /* contract violation; avoid a division by zero */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
     do x = rng_next(r);
@@ -62,22 +65,36 @@ double rng_normal(struct rng *r)
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+static void swap_bytes(unsigned char *x, unsigned char *y, size_t sz)
+{
+    unsigned char tmp[256];
+    while (sz) {
+        size_t k = sz < sizeof tmp ? sz : sizeof tmp;
+        memcpy(tmp, x, k);
+        memcpy(x, y, k);
+        memcpy(y, tmp, k);
+        x += k;
+        y += k;
+        sz -= k;
+    }
+}
+
 void rng_shuffle(struct rng *r, void *base, size_t n, size_t sz)
 {
-    unsigned char *a = base, tmp[256];
-    if (sz > sizeof tmp) return;
+    unsigned char *a = base;
     for (size_t i = n; i > 1; i--) {
         size_t j = (size_t)rng_below(r, i);
-        if (j == i - 1) continue;
-        memcpy(tmp, a + (i - 1) * sz, sz);
-        memcpy(a + (i - 1) * sz, a + j * sz, sz);
-        memcpy(a + j * sz, tmp, sz);
+        if (j != i - 1) swap_bytes(a + (i - 1) * sz, a + j * sz, sz);
     }
 }
 
 void *rng_gsl_new(uint64_t seed)
 {
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!g) {
+        fprintf(stderr, "gra: fatal: out of memory allocating a GSL random generator\n");
+        abort();
+    }
     gsl_rng_set(g, (unsigned long)(mix64(seed) & 0xffffffffUL));
     return g;
 }

@@ -10,8 +10,14 @@
  * handler for the response_format schema names it uses ("gra_" from synth),
  * and one handler answers requests with no schema (the student, from eval).
  * main.c registers them; without one, a plain deterministic echo-style reply
- * is produced. Everything served is labelled SIMULATED (the "system_fingerprint"
- * is "gra-sim" and model ids carry the "sim" owner).
+ * is produced. Everything served is labelled SIMULATED (system_fingerprint
+ * "gra-sim-SIMULATED", owned_by "gra-sim (SIMULATED)", header X-Gra-Sim).
+ *
+ * Ownership: simsrv_start() allocates the server, simsrv_stop() frees it and
+ * everything it owns (model table, spec objects); struct sim_model pointers
+ * and their spec stay valid until then. Role handlers write into a
+ * sim_reply whose content buffer the server releases. Usage: docs/serve-sim.md;
+ * model files and the role-section extension mechanism: docs/sim-models.md.
  */
 #ifndef GRA_SIMSRV_H
 #define GRA_SIMSRV_H
@@ -35,6 +41,9 @@ struct sim_model {
     double verbosity;           /* 1.0 = default reply length */
     const struct cJSON *spec;   /* the model's whole object: role sections
                                    ("generator", "reviewer", "student", ...) */
+    int embed_dim;              /* "embedding": {"dim": N}; 0 = the server's default */
+    const struct simsrv *server;/* the server whose table holds this model (for
+                                   simsrv_model() / simsrv_data_dir() in handlers) */
 };
 
 struct sim_reply {
@@ -48,7 +57,13 @@ struct sim_reply {
 /* A role handler: fill out for this request. schema_name is NULL for requests
  * without response_format. Must be thread-safe and deterministic given
  * (m, body, seed): seed is derived from the body and the model seed. 0, or
- * non-zero to answer 500 with out->error_message. */
+ * non-zero to answer 500 with out->error_message; SIM_DECLINE to let the
+ * generic reply answer instead (e.g. a student handler asked about a model
+ * that has no "student" section). out->content is initialised empty (no
+ * size limit) and released by the server. With "n" > 1 the handler is called
+ * once per choice, choice i with seed rng_derive(seed, "choice", i) (i >= 1;
+ * choice 0 gets seed itself). */
+#define SIM_DECLINE 0x51D
 typedef int (*sim_role_fn)(const struct sim_model *m, const struct cJSON *body,
                            const char *schema_name, uint64_t seed, struct sim_reply *out);
 
@@ -83,9 +98,15 @@ struct simsrv_opts {
     struct sim_faults faults;
 };
 
-/* Start in this process (libmicrohttpd's threads). 0 or GRA_E*. */
+/* Start in this process (libmicrohttpd's threads). 0 or GRA_E* (a bad model
+ * file is GRA_ECONFIG/GRA_EPARSE with file + JSON path logged). The opts and
+ * the strings they point to need not outlive the call. Free with simsrv_stop(). */
 int simsrv_start(const struct simsrv_opts *o, struct simsrv **out);
 int simsrv_port(const struct simsrv *s);
+/* opts.data_dir as given (NULL if none); owned by the server. */
+const char *simsrv_data_dir(const struct simsrv *s);
+/* Requests answered so far (all routes, faults included). */
+long simsrv_requests(const struct simsrv *s);
 /* Stop and free (NULL ok). */
 void simsrv_stop(struct simsrv *s);
 
@@ -98,6 +119,13 @@ int simsrv_autostart(struct gra_config *cfg, struct simsrv **out);
  * word uni/bigrams and character 3-5-grams: near-duplicate texts are close in
  * cosine. Shared with tests and the MinHash fallback's checks. */
 void sim_embed(const char *text, int dim, float *out);
+/* Cosine of two unit vectors from sim_embed (their dot product). */
+double sim_embed_cosine(const float *a, const float *b, int dim);
+
+/* Validate and merge model declaration files (docs/sim-models.md) without
+ * starting a server, for `gra serve-sim --check` and config validation.
+ * 0 or GRA_ECONFIG/GRA_EPARSE/GRA_EIO after logging every problem. */
+int simsrv_check_models(const char *const *files, int n_files);
 
 /* Look up a model by name in a running server's table (for role handlers that
  * need another model's data). NULL if unknown. */

@@ -52,7 +52,24 @@ struct code_opts {
 int code_score_batch(struct code_job *jobs, int n, const struct code_opts *o);
 void code_job_release(struct code_job *j);
 
-/* Unbiased pass@k from n samples of which c passed (Chen et al. 2021). */
+/* The same with every sandbox limit given (eval/sandbox.h: memory, file
+ * size, processes, output cap, work-dir root); o's fields override so's
+ * workers/timeout/python when set. so may be NULL (the defaults). */
+struct sandbox_opts;
+int code_score_batch_sandbox(struct code_job *jobs, int n, const struct code_opts *o,
+                             const struct sandbox_opts *so);
+
+/* Unbiased pass@k from n samples of which c passed (Chen et al. 2021):
+ * 1 - C(n-c,k)/C(n,k), computed as 1 - prod_{i=n-c+1..n} (1 - k/i), and 1 when
+ * n-c < k. NAN when the arguments make no sense (n < 1, k < 1, k > n, c < 0,
+ * c > n). */
 double code_pass_at_k(int n, int c, int k);
+
+/* The code that would be run for an output, without running it (heap string,
+ * free(); NULL when nothing extractable): the extraction rules of
+ * docs/sandbox.md. `program` (may be NULL) receives the whole check program
+ * (heap, free()). */
+char *code_extract(enum code_family family, const struct cJSON *item, const char *output,
+                   bool output_is_completion, char **program);
 
 #endif

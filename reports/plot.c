@@ -1,0 +1,651 @@
+/*
+ * plot: the report's figures, drawn by gnuplot (research/c-style.md 5).
+ *
+ * Each figure is three files in OUT/figures/: NAME.tsv (the numbers, with a
+ * "#" header; series are gnuplot index blocks), NAME.gp (a script that draws
+ * NAME.svg then NAME.png with pngcairo) and NAME.log (gnuplot's stderr).
+ * gnuplot runs through posix_spawnp with an argv (no shell), stdin from
+ * /dev/null; a non-zero exit fails the report and names the log. The
+ * terminals are noenhanced, so model and benchmark names taken from data are
+ * drawn as written (no _ subscripts). Every figure's rows also go into the
+ * summary ("figures"), so summary.json holds every number a figure shows.
+ */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/fileio.h"
+#include "reports/report_int.h"
+
+extern char **environ;
+
+#define FONT "DejaVu Sans,11"
+
+struct fig {
+    struct report_ctx *ctx;
+    char *name, *title, *dir;
+    struct buf tsv, gp;
+    cJSON *rows, *columns;
+    int blocks;
+};
+
+/* a gnuplot double-quoted string literal */
+static void gp_quote(struct buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') buf_putc(b, '\\');
+        if (*s == '\n' || *s == '\t' || *s == '\r')
+            buf_putc(b, ' ');
+        else
+            buf_putc(b, *s);
+    }
+    buf_putc(b, '"');
+}
+
+static void fig_init(struct fig *f, struct report_ctx *ctx, const char *name, const char *title,
+                     const char *const *cols)
+{
+    memset(f, 0, sizeof *f);
+    f->ctx = ctx;
+    f->name = xstrdup(name);
+    for (char *p = f->name; *p; p++) /* a file name from data: keep it plain */
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == '.'))
+            *p = '_';
+    f->title = xstrdup(title);
+    f->dir = path_join(ctx->out_dir, "figures");
+    buf_init(&f->tsv, 0);
+    buf_init(&f->gp, 0);
+    f->rows = cJSON_CreateArray();
+    f->columns = cJSON_CreateArray();
+    buf_puts(&f->tsv, "#");
+    for (int i = 0; cols[i]; i++) {
+        buf_appendf(&f->tsv, "%s%s", i ? "\t" : " ", cols[i]);
+        cJSON_AddItemToArray(f->columns, cJSON_CreateString(cols[i]));
+    }
+    buf_putc(&f->tsv, '\n');
+}
+
+static void fig_release(struct fig *f)
+{
+    free(f->name);
+    free(f->title);
+    free(f->dir);
+    buf_release(&f->tsv);
+    buf_release(&f->gp);
+    cJSON_Delete(f->rows);
+    cJSON_Delete(f->columns);
+}
+
+/* start a new gnuplot index block (not before the first) */
+static void fig_block(struct fig *f)
+{
+    if (f->blocks++) buf_puts(&f->tsv, "\n\n");
+}
+
+/* one row: fmt has one char per cell, 's' string or 'd' double */
+static void fig_row(struct fig *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cJSON *row = cJSON_CreateArray();
+    for (int i = 0; fmt[i]; i++) {
+        if (i) buf_putc(&f->tsv, '\t');
+        if (fmt[i] == 's') {
+            const char *s = va_arg(ap, const char *);
+            buf_putc(&f->tsv, '"');
+            for (const char *p = s; *p; p++) buf_putc(&f->tsv, (*p == '\t' || *p == '\n' || *p == '"') ? ' ' : *p);
+            buf_putc(&f->tsv, '"');
+            cJSON_AddItemToArray(row, cJSON_CreateString(s));
+        } else {
+            double v = va_arg(ap, double);
+            if (isfinite(v))
+                buf_appendf(&f->tsv, "%.10g", v);
+            else
+                buf_puts(&f->tsv, "NaN");
+            cJSON_AddItemToArray(row, jnum(v));
+        }
+    }
+    buf_putc(&f->tsv, '\n');
+    cJSON_AddItemToArray(f->rows, row);
+    va_end(ap);
+}
+
+static char *fig_file(const struct fig *f, const char *ext)
+{
+    char *base = xasprintf("%s.%s", f->name, ext);
+    char *p = path_join(f->dir, base);
+    free(base);
+    return p;
+}
+
+/* header of the script: terminal, output, data settings; w x h pixels */
+static void gp_head(struct fig *f, int w, int h)
+{
+    char *svg = fig_file(f, "svg"), *tsv = fig_file(f, "tsv");
+    struct buf *g = &f->gp;
+    buf_appendf(g, "# %s: drawn by gra report; data in %s.tsv\n", f->name, f->name);
+    buf_appendf(g, "set terminal svg size %d,%d noenhanced font \"%s\" background rgb \"white\"\n", w, h, FONT);
+    buf_puts(g, "set output ");
+    gp_quote(g, svg);
+    buf_puts(g, "\nset encoding utf8\nset datafile separator \"\\t\"\nset datafile missing \"NaN\"\n"
+                "set datafile commentschars \"#\"\nset title ");
+    gp_quote(g, f->title);
+    buf_puts(g, "\ndata = ");
+    gp_quote(g, tsv);
+    buf_puts(g, "\n");
+    free(svg);
+    free(tsv);
+}
+
+static void gp_tail(struct fig *f, int w, int h)
+{
+    char *png = fig_file(f, "png");
+    buf_appendf(&f->gp, "set terminal pngcairo size %d,%d noenhanced font \"%s\" background rgb \"white\"\n", w, h,
+                FONT);
+    buf_puts(&f->gp, "set output ");
+    gp_quote(&f->gp, png);
+    buf_puts(&f->gp, "\nreplot\nset output\n");
+    free(png);
+}
+
+static int run_gnuplot(const char *script, const char *log)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return err(GRA_EEXTERNAL, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(rc));
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return err(GRA_EEXTERNAL, "waitpid gnuplot: %s", strerror(errno));
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        char *text = NULL;
+        size_t n = 0;
+        fileio_read(log, &text, &n);
+        int e = err(GRA_EEXTERNAL, "gnuplot %s failed (%s %d): %s", script,
+                    WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+                    text ? text : "(no log)");
+        free(text);
+        return e;
+    }
+    return 0;
+}
+
+/* write the files, run gnuplot, record the figure in the summary */
+static int fig_finish(struct fig *f, cJSON *figs, const char *caption)
+{
+    char *tsv = fig_file(f, "tsv"), *gp = fig_file(f, "gp"), *log = fig_file(f, "log");
+    int rc = fileio_write_atomic(tsv, f->tsv.data, f->tsv.len);
+    if (!rc) rc = fileio_write_atomic(gp, f->gp.data, f->gp.len);
+    if (!rc && f->ctx->cfg.plots) rc = run_gnuplot(gp, log);
+    if (!rc) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", f->name);
+        cJSON_AddStringToObject(o, "title", f->title);
+        cJSON_AddStringToObject(o, "caption", caption);
+        char *rel = xasprintf("figures/%s.svg", f->name);
+        cJSON_AddStringToObject(o, "svg", rel);
+        free(rel);
+        rel = xasprintf("figures/%s.png", f->name);
+        cJSON_AddStringToObject(o, "png", rel);
+        free(rel);
+        rel = xasprintf("figures/%s.tsv", f->name);
+        cJSON_AddStringToObject(o, "tsv", rel);
+        free(rel);
+        rel = xasprintf("figures/%s.gp", f->name);
+        cJSON_AddStringToObject(o, "gp", rel);
+        free(rel);
+        cJSON_AddBoolToObject(o, "drawn", f->ctx->cfg.plots);
+        cJSON *data = cJSON_AddObjectToObject(o, "data");
+        cJSON_AddItemToObject(data, "columns", f->columns);
+        cJSON_AddItemToObject(data, "rows", f->rows);
+        f->columns = f->rows = NULL;
+        cJSON_AddItemToArray(figs, o);
+    }
+    free(tsv);
+    free(gp);
+    free(log);
+    fig_release(f);
+    return rc;
+}
+
+static const cJSON *arr(const cJSON *o, const char *k)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsArray(a) ? a : NULL;
+}
+
+static double arr_num(const cJSON *a, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* ---- figure 1: accuracy per benchmark with bootstrap intervals ---- */
+static int fig_accuracy(struct report_ctx *ctx, cJSON *figs)
+{
+    const struct results *r = &ctx->res;
+    const cJSON *acc = arr(ctx->summary, "accuracy");
+    if (!acc || cJSON_GetArraySize(acc) == 0) return 0;
+    struct fig f;
+    static const char *const cols[] = {"x", "student", "benchmark", "accuracy_pct", "ci_low_pct", "ci_high_pct", NULL};
+    fig_init(&f, ctx, "accuracy", "Accuracy per benchmark (95% percentile bootstrap interval)", cols);
+    int S = r->n_students, K = r->n_benchmarks;
+    double w = 0.8 / S;
+    for (int s = 0; s < S; s++) {
+        fig_block(&f);
+        const cJSON *o;
+        cJSON_ArrayForEach(o, acc)
+        {
+            if (strcmp(jget_str(o, "student"), r->students[s])) continue;
+            int k = 0;
+            while (k < K && strcmp(r->benchmarks[k], jget_str(o, "benchmark"))) k++;
+            const cJSON *ci = arr(o, "bootstrap");
+            fig_row(&f, "dssddd", k + (s - (S - 1) / 2.0) * w, r->students[s], r->benchmarks[k],
+                    100 * jget_num(o, "accuracy", NAN), 100 * arr_num(ci, 0), 100 * arr_num(ci, 1));
+        }
+    }
+    int W = 260 + 90 * K * (S > 2 ? 2 : 1), H = 520;
+    if (W > 1600) W = 1600;
+    if (W < 720) W = 720;
+    gp_head(&f, W, H);
+    struct buf *g = &f.gp;
+    buf_appendf(g, "set ylabel \"accuracy (%%)\"\nset yrange [0:100]\nset xrange [-0.6:%f]\nset grid ytics\n"
+                   "set key outside right top\nset xtics (", K - 0.4);
+    for (int k = 0; k < K; k++) {
+        if (k) buf_puts(g, ", ");
+        gp_quote(g, r->benchmarks[k]);
+        buf_appendf(g, " %d", k);
+    }
+    buf_puts(g, ")\nplot ");
+    for (int s = 0; s < S; s++) {
+        buf_appendf(g, "%sdata index %d using 1:4:5:6 with yerrorbars pt 7 ps 0.9 lw 1.5 title ", s ? ", \\\n  " : "", s);
+        gp_quote(g, r->students[s]);
+    }
+    buf_puts(g, "\n");
+    gp_tail(&f, W, H);
+    return fig_finish(&f, figs, "Points: accuracy (pass@1 for code); bars: 95% percentile bootstrap interval over items.");
+}
+
+/* ---- figure 2: forest plot of paired differences ---- */
+static int fig_forest(struct report_ctx *ctx, cJSON *figs)
+{
+    const cJSON *cmp = arr(ctx->summary, "comparisons");
+    int R = cmp ? cJSON_GetArraySize(cmp) : 0;
+    if (R == 0) return 0;
+    struct fig f;
+    static const char *const cols[] = {"y", "label", "diff_pts", "ci_low_pts", "ci_high_pts", NULL};
+    char *title = xasprintf("Paired differences a - b (points, 95%% paired bootstrap) vs equivalence band +/-%g",
+                            ctx->cfg.margin);
+    fig_init(&f, ctx, "forest", title, cols);
+    free(title);
+    fig_block(&f);
+    int i = 0;
+    const cJSON *o;
+    char **labels = xcalloc((size_t)R, sizeof *labels);
+    cJSON_ArrayForEach(o, cmp)
+    {
+        const cJSON *ci = arr(o, "ci");
+        labels[i] = xasprintf("%s: %s - %s", jget_str(o, "benchmark"), jget_str(o, "a"), jget_str(o, "b"));
+        fig_row(&f, "dsddd", (double)(R - 1 - i), labels[i], jget_num(o, "diff", NAN), arr_num(ci, 0), arr_num(ci, 1));
+        i++;
+    }
+    int W = 1000, H = 160 + 26 * R;
+    if (H < 300) H = 300;
+    gp_head(&f, W, H);
+    struct buf *g = &f.gp;
+    double m = ctx->cfg.margin;
+    buf_appendf(g, "set xlabel \"difference (points)\"\nset yrange [-0.8:%f]\nset grid xtics\nunset key\n"
+                   "set lmargin 42\n"
+                   "set object 1 rect from %g, graph 0 to %g, graph 1 fc rgb \"#cfe3ff\" fs solid 0.6 noborder behind\n"
+                   "set arrow 1 from 0, graph 0 to 0, graph 1 nohead lc rgb \"#555555\" dt 2\n"
+                   "set ytics (",
+                R - 0.2, -m, m);
+    for (int k = 0; k < R; k++) {
+        if (k) buf_puts(g, ", ");
+        gp_quote(g, labels[k]);
+        buf_appendf(g, " %d", R - 1 - k);
+        free(labels[k]);
+    }
+    free(labels);
+    buf_puts(g, ")\nplot data using 3:1:4:5 with xerrorbars pt 7 ps 1 lw 1.5 lc rgb \"#1f4e9c\" notitle\n");
+    gp_tail(&f, W, H);
+    return fig_finish(&f, figs,
+                      "Points: difference a - b in points; bars: 95% paired bootstrap interval. Shaded: the equivalence "
+                      "band (+/- margin); dashed: zero. Parity is a claim about the band.");
+}
+
+static const cJSON *datasets_of(struct report_ctx *ctx)
+{
+    return arr(ctx->summary, "datasets");
+}
+
+/* ---- figure 3: rounds curve ---- */
+static int fig_rounds(struct report_ctx *ctx, cJSON *figs)
+{
+    const cJSON *ds = datasets_of(ctx), *d;
+    int n = 0;
+    cJSON_ArrayForEach(d, ds) if (cJSON_GetArraySize(arr(d, "rounds")) > 0) n++;
+    if (n == 0) return 0;
+    struct fig f;
+    static const char *const cols[] = {"round", "dataset", "cumulative_kept", "acceptance_rate", "mu_kept_mean", NULL};
+    fig_init(&f, ctx, "rounds", "Rounds: cumulative kept records and acceptance rate", cols);
+    char **names = xcalloc((size_t)n, sizeof *names);
+    int k = 0;
+    cJSON_ArrayForEach(d, ds)
+    {
+        const cJSON *rs = arr(d, "rounds"), *r;
+        if (cJSON_GetArraySize(rs) == 0) continue;
+        names[k++] = xstrdup(jget_str(d, "name"));
+        fig_block(&f);
+        cJSON_ArrayForEach(r, rs) fig_row(&f, "dsddd", jget_num(r, "round", NAN), jget_str(d, "name"),
+                                          jget_num(r, "cumulative_kept", NAN), jget_num(r, "acceptance_rate", NAN),
+                                          jget_num(r, "mu_kept_mean", NAN));
+    }
+    gp_head(&f, 960, 520);
+    struct buf *g = &f.gp;
+    buf_puts(g, "set xlabel \"round\"\nset ylabel \"cumulative kept records\"\nset y2label \"acceptance rate\"\n"
+                "set y2range [0:1]\nset y2tics\nset ytics nomirror\nset xtics 1\nset grid\nset key outside right top\n"
+                "plot ");
+    for (int i = 0; i < n; i++) {
+        buf_appendf(g, "%sdata index %d using 1:3 with linespoints pt 7 lw 2 lc %d title ", i ? ", \\\n  " : "", i, i + 1);
+        gp_quote(g, names[i]);
+        buf_appendf(g, ", data index %d using 1:4 axes x1y2 with linespoints dt 2 pt 6 lc %d title ", i, i + 1);
+        char *t = xasprintf("%s acceptance", names[i]);
+        gp_quote(g, t);
+        free(t);
+        free(names[i]);
+    }
+    free(names);
+    buf_puts(g, "\n");
+    gp_tail(&f, 960, 520);
+    return fig_finish(&f, figs, "Solid: cumulative kept records by round; dashed: share of the round's samples kept.");
+}
+
+/* ---- figures 4/5: score histograms and mu/sigma scatter per dataset ---- */
+static int fig_scores(struct report_ctx *ctx, cJSON *figs)
+{
+    const cJSON *ds = datasets_of(ctx), *d;
+    int rc = 0;
+    cJSON_ArrayForEach(d, ds)
+    {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(d, "scores");
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(sc, "histogram");
+        const char *name = jget_str(d, "name");
+        double nrev = jget_num(cJSON_GetObjectItemCaseSensitive(sc, "reviewer"), "n", 0);
+        if (nrev > 0) {
+            struct fig f;
+            static const char *const cols[] = {"bin_centre", "reviewer", "adjudicator", "mu", NULL};
+            char *fname = xasprintf("scores_%s", name), *title = xasprintf("%s: score distributions", name);
+            fig_init(&f, ctx, fname, title, cols);
+            fig_block(&f);
+            const cJSON *hr = arr(h, "reviewer"), *ha = arr(h, "adjudicator"), *hm = arr(h, "mu");
+            for (int b = 0; b < 20; b++)
+                fig_row(&f, "dddd", 0.25 + 0.5 * b, arr_num(hr, b), arr_num(ha, b), arr_num(hm, b));
+            gp_head(&f, 900, 480);
+            buf_puts(&f.gp, "set xlabel \"score (0-10)\"\nset ylabel \"count\"\nset xrange [0:10]\nset yrange [0:*]\n"
+                            "set style fill transparent solid 0.45 noborder\nset boxwidth 0.45\nset grid ytics\nset key top left\n"
+                            "plot data using ($1-0.12):2 with boxes lc rgb \"#1f77b4\" title \"reviewer scores\", \\\n"
+                            "  data using ($1+0.12):3 with boxes lc rgb \"#d62728\" title \"adjudicator scores\", \\\n"
+                            "  data using 1:4 with linespoints pt 7 lw 2 lc rgb \"#2ca02c\" title \"committee mean mu\"\n");
+            gp_tail(&f, 900, 480);
+            rc = fig_finish(&f, figs, "Reviewer scores (mean of six dimensions), adjudicator scores and the committee mean, bins of 0.5.");
+            free(fname);
+            free(title);
+            if (rc) return rc;
+        }
+        const cJSON *pts = arr(sc, "mu_sigma");
+        if (cJSON_GetArraySize(pts) == 0) continue;
+        static const char *const verdicts[] = {"accepted", "adjudicated_kept", "adjudicator_rejected", "mu_rejected",
+                                               "other"};
+        static const char *const colours[] = {"#2ca02c", "#1f77b4", "#d62728", "#7f7f7f", "#ff7f0e"};
+        struct fig f;
+        static const char *const cols[] = {"mu", "sigma", "verdict", NULL};
+        char *fname = xasprintf("musigma_%s", name), *title = xasprintf("%s: committee mean vs spread", name);
+        fig_init(&f, ctx, fname, title, cols);
+        int used[5] = {0}, nb = 0;
+        for (int v = 0; v < 5; v++) {
+            const cJSON *p;
+            int any = 0;
+            cJSON_ArrayForEach(p, pts) if (!strcmp(cJSON_GetArrayItem(p, 2)->valuestring, verdicts[v])) any = 1;
+            if (!any) continue;
+            fig_block(&f);
+            used[v] = 1 + nb++;
+            cJSON_ArrayForEach(p, pts) if (!strcmp(cJSON_GetArrayItem(p, 2)->valuestring, verdicts[v]))
+                fig_row(&f, "dds", arr_num(p, 0), arr_num(p, 1), verdicts[v]);
+        }
+        double tau = jget_num(sc, "tau", 8), delta = jget_num(sc, "delta", 1.5);
+        gp_head(&f, 900, 560);
+        buf_appendf(&f.gp, "set xlabel \"committee mean mu\"\nset ylabel \"committee spread sigma\"\nset xrange [0:10.2]\n"
+                           "set yrange [0:*]\nset grid\nset key outside right top\n"
+                           "set arrow 1 from %g, graph 0 to %g, graph 1 nohead lw 1.5 dt 2 lc rgb \"#000000\"\n"
+                           "set arrow 2 from graph 0, first %g to graph 1, first %g nohead lw 1.5 dt 2 lc rgb \"#000000\"\n"
+                           "set label 1 \"tau = %g\" at %g, graph 0.97 left offset 0.5,0\n"
+                           "set label 2 \"delta = %g\" at graph 0.02, first %g offset 0,0.7\nplot ",
+                    tau, tau, delta, delta, tau, tau, delta, delta);
+        int first = 1;
+        for (int v = 0; v < 5; v++) {
+            if (!used[v]) continue;
+            buf_appendf(&f.gp, "%sdata index %d using 1:2 with points pt 7 ps 0.6 lc rgb \"%s\" title \"%s\"",
+                        first ? "" : ", \\\n  ", used[v] - 1, colours[v], verdicts[v]);
+            first = 0;
+        }
+        buf_puts(&f.gp, "\n");
+        gp_tail(&f, 900, 560);
+        rc = fig_finish(&f, figs, "Each sample the committee scored: accept when mu >= tau and sigma <= delta; "
+                                  "adjudicate when sigma > delta; reject when mu < tau.");
+        free(fname);
+        free(title);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* macro accuracy of the student trained on a dataset, when the manifest says which */
+static double student_quality(struct report_ctx *ctx, const char *dataset)
+{
+    const cJSON *st = ctx->manifest ? cJSON_GetObjectItemCaseSensitive(ctx->manifest, "students") : NULL;
+    const cJSON *s;
+    const char *student = NULL;
+    cJSON_ArrayForEach(s, st)
+    {
+        const char *dsn = jget_str(s, "dataset");
+        if (dsn && !strcmp(dsn, dataset)) student = s->string ? s->string : jget_str(s, "name");
+    }
+    if (!student) return NAN;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, arr(ctx->summary, "macro")) if (!strcmp(jget_str(m, "student"), student))
+        return 100 * jget_num(m, "accuracy", NAN);
+    return NAN;
+}
+
+/* ---- figure 6: cost vs quality ---- */
+static int fig_cost(struct report_ctx *ctx, cJSON *figs)
+{
+    const cJSON *ds = datasets_of(ctx), *d;
+    int n = 0;
+    bool flops = true, acc = false;
+    cJSON_ArrayForEach(d, ds)
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "cost");
+        if (!isfinite(jget_num(c, "flops_per_kept", NAN))) flops = false;
+        if (isfinite(jget_num(c, "tokens_per_kept", NAN)) && jget_num(c, "tokens_per_kept", 0) > 0) n++;
+        if (isfinite(student_quality(ctx, jget_str(d, "name")))) acc = true;
+    }
+    if (n == 0) return 0;
+    struct fig f;
+    static const char *const cols[] = {"dataset", "cost_per_kept", "mu_kept_mean", "student_macro_accuracy_pct", NULL};
+    fig_init(&f, ctx, "cost_quality",
+             flops ? "Cost vs quality: FLOPs per kept record" : "Cost vs quality: tokens per kept record", cols);
+    fig_block(&f);
+    cJSON_ArrayForEach(d, ds)
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "cost");
+        double x = jget_num(c, flops ? "flops_per_kept" : "tokens_per_kept", NAN);
+        if (!isfinite(x) || x <= 0) continue;
+        double q = jget_num(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
+                            "mean", NAN);
+        fig_row(&f, "sddd", jget_str(d, "name"), x, q, student_quality(ctx, jget_str(d, "name")));
+    }
+    gp_head(&f, 900, 540);
+    buf_appendf(&f.gp, "set xlabel \"%s per kept record (log scale)\"\nset logscale x\nset ylabel \"mean committee score mu of kept records\"\n"
+                       "set grid\nset key outside right top\nset offsets graph 0.1, graph 0.1, graph 0.1, graph 0.1\n",
+                flops ? "FLOPs" : "tokens");
+    if (acc) buf_puts(&f.gp, "set y2label \"student macro accuracy (%)\"\nset y2tics\nset ytics nomirror\n");
+    buf_puts(&f.gp, "plot data using 2:3 with points pt 7 ps 1.4 lc rgb \"#1f4e9c\" title \"data quality (mu)\", \\\n"
+                    "  data using 2:3:1 with labels offset 1,0.8 left notitle");
+    if (acc) buf_puts(&f.gp, ", \\\n  data using 2:4 axes x1y2 with points pt 5 ps 1.2 lc rgb \"#d62728\" title \"student accuracy\"");
+    buf_puts(&f.gp, "\n");
+    gp_tail(&f, 900, 540);
+    return fig_finish(&f, figs, "Each point is a dataset: its synthesis cost per kept record against the committee's mean score of what it kept"
+                                " (and the macro accuracy of the student trained on it when the manifest maps students to datasets).");
+}
+
+/* ---- figure 7: ablation curves over a grid parameter ----
+ * A grid is several datasets of the same method whose stats.json config
+ * differ in one of n_reviewers / n_models / role_policy. */
+static const cJSON *grid_value(const cJSON *d, const char *param, const char *method)
+{
+    const char *m = jget_str(d, "method");
+    if (!m || strcmp(m, method)) return NULL;
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "grid"), param);
+}
+
+static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
+{
+    static const char *const params[] = {"n_reviewers", "n_models", "role_policy"};
+    const cJSON *ds = datasets_of(ctx), *d, *d0;
+    int drawn = 0;
+    for (size_t p = 0; p < GRA_ARRAY_LEN(params); p++) {
+        int mi = 0;
+        cJSON_ArrayForEach(d0, ds)
+        {
+            const char *method = jget_str(d0, "method");
+            /* each method once: skip when an earlier dataset had it */
+            bool seen = false;
+            int k = 0;
+            cJSON_ArrayForEach(d, ds)
+            {
+                if (k++ >= mi) break;
+                if (!strcmp(jget_str(d, "method"), method)) seen = true;
+            }
+            mi++;
+            if (seen) continue;
+            int n = 0;
+            bool varies = false;
+            char *firstv = NULL;
+            cJSON_ArrayForEach(d, ds)
+            {
+                const cJSON *v = grid_value(d, params[p], method);
+                if (!v) continue;
+                char *s = cJSON_PrintUnformatted(v);
+                if (!firstv)
+                    firstv = s;
+                else {
+                    if (strcmp(s, firstv)) varies = true;
+                    free(s);
+                }
+                n++;
+            }
+            free(firstv);
+            if (n < 2 || !varies) continue;
+            struct fig f;
+            static const char *const cols[] = {"value", "dataset", "acceptance_rate", "mu_kept_mean",
+                                               "student_macro_accuracy_pct", NULL};
+            char *fname = xasprintf("ablation_%s_%s", method, params[p]);
+            char *title = xasprintf("Ablation over %s (%s datasets)", params[p], method);
+            fig_init(&f, ctx, fname, title, cols);
+            fig_block(&f);
+            cJSON_ArrayForEach(d, ds)
+            {
+                const cJSON *v = grid_value(d, params[p], method);
+                if (!v) continue;
+                char *s = cJSON_IsString(v) ? xstrdup(v->valuestring) : xasprintf("%g", v->valuedouble);
+                double q = jget_num(
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"), "mean",
+                    NAN);
+                fig_row(&f, "ssddd", s, jget_str(d, "name"), jget_num(d, "acceptance_rate", NAN), q,
+                        student_quality(ctx, jget_str(d, "name")));
+                free(s);
+            }
+            gp_head(&f, 900, 520);
+            buf_appendf(&f.gp,
+                        "set xlabel \"%s\"\nset ylabel \"acceptance rate\"\nset yrange [0:1]\n"
+                        "set y2label \"mean mu of kept records / student accuracy / 10\"\n"
+                        "set y2range [0:10]\nset y2tics\nset ytics nomirror\nset grid\nset key outside right top\n"
+                        "set offsets 0.3, 0.3, 0, 0\n"
+                        "plot data using 0:3:xtic(1) with linespoints pt 7 lw 2 title \"acceptance rate\", \\\n"
+                        "  data using 0:4 axes x1y2 with linespoints pt 5 lw 2 dt 2 title \"quality (mu)\", \\\n"
+                        "  data using 0:($5/10) axes x1y2 with points pt 9 ps 1.4 title \"student accuracy / 10\"\n",
+                        params[p]);
+            gp_tail(&f, 900, 520);
+            int rc = fig_finish(&f, figs, "One point per dataset of the grid, in dataset order.");
+            free(fname);
+            free(title);
+            if (rc) return rc;
+            drawn++;
+        }
+    }
+    if (!drawn)
+        report_note(ctx, "no ablation figure: the run has no grid (no datasets of one method whose stats.json config "
+                         "differ in n_reviewers, n_models or role_policy)");
+    return 0;
+}
+
+/* figures of an earlier report in the same directory would be stale */
+static void clear_old(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) return;
+    static const char *const exts[] = {".svg", ".png", ".tsv", ".gp", ".log"};
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        size_t n = strlen(e->d_name);
+        for (size_t k = 0; k < GRA_ARRAY_LEN(exts); k++) {
+            size_t m = strlen(exts[k]);
+            if (n > m && strcmp(e->d_name + n - m, exts[k]) == 0) {
+                char *p = path_join(dir, e->d_name);
+                unlink(p);
+                free(p);
+                break;
+            }
+        }
+    }
+    closedir(dp);
+}
+
+int figures_make(struct report_ctx *ctx)
+{
+    char *dir = path_join(ctx->out_dir, "figures");
+    int rc = fileio_mkdirs(dir);
+    if (!rc) clear_old(dir);
+    free(dir);
+    if (rc) return rc;
+    cJSON *figs = cJSON_AddArrayToObject(ctx->summary, "figures");
+    if ((rc = fig_accuracy(ctx, figs))) return rc;
+    if ((rc = fig_forest(ctx, figs))) return rc;
+    if ((rc = fig_rounds(ctx, figs))) return rc;
+    if ((rc = fig_scores(ctx, figs))) return rc;
+    if ((rc = fig_ablation(ctx, figs))) return rc;
+    if ((rc = fig_cost(ctx, figs))) return rc;
+    if (!ctx->cfg.plots) report_note(ctx, "report.plots is false: figure scripts written, gnuplot not run");
+    return 0;
+}
