@@ -56,6 +56,58 @@ static int exec(struct cache *c, const char *sql)
     return 0;
 }
 
+#define CACHE_FORMAT 1
+#define CACHE_FORMAT_STR "1"
+
+/* One integer from a single-row query; -1 on error. */
+static int query_int(struct cache *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The file's format (PRAGMA user_version) must be ours. */
+static int check_format(struct cache *c)
+{
+    int v = query_int(c, "PRAGMA user_version");
+    if (v < 0) return db_fail(c, "read format (is this a gra call cache?)");
+    if (v != CACHE_FORMAT)
+        return err(GRA_ECACHE, "cache %s: format %d, this gra reads format %d%s", c->path, v,
+                   CACHE_FORMAT, v == 0 ? " (not a gra call cache?)" : "");
+    return 0;
+}
+
+/* Create the table in a new file (under the write lock, so two processes
+ * opening a new cache at once agree); leave any other file alone. */
+static int init_schema(struct cache *c)
+{
+    int rc = exec(c, "BEGIN IMMEDIATE");
+    if (rc) return rc;
+    int v = query_int(c, "PRAGMA user_version");
+    int tables = query_int(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    if (v == 0 && tables == 0) {
+        if ((rc = exec(c, "CREATE TABLE calls ("
+                          " id INTEGER PRIMARY KEY,"
+                          " k64 INTEGER NOT NULL UNIQUE,"
+                          " key TEXT NOT NULL,"
+                          " model TEXT NOT NULL,"
+                          " created INTEGER NOT NULL,"
+                          " value BLOB NOT NULL,"
+                          " value_sha256 TEXT NOT NULL)")) == 0)
+            rc = exec(c, "PRAGMA user_version=" CACHE_FORMAT_STR);
+    }
+    if (rc) {
+        exec(c, "ROLLBACK");
+        return rc;
+    }
+    return exec(c, "COMMIT");
+}
+
 int cache_open(const char *path, bool readonly, struct cache **out)
 {
     *out = NULL;
@@ -72,18 +124,12 @@ int cache_open(const char *path, bool readonly, struct cache **out)
         goto out;
     }
     sqlite3_busy_timeout(c->db, 15000);
+    if (!readonly && (rc = init_schema(c)) != 0) goto out;
+    /* before anything changes the file: a foreign database is left as it was */
+    if ((rc = check_format(c)) != 0) goto out;
     if (!readonly) {
         if ((rc = exec(c, "PRAGMA journal_mode=WAL")) != 0) goto out;
         if ((rc = exec(c, "PRAGMA synchronous=NORMAL")) != 0) goto out;
-        if ((rc = exec(c, "CREATE TABLE IF NOT EXISTS calls ("
-                          " id INTEGER PRIMARY KEY,"
-                          " k64 INTEGER NOT NULL UNIQUE,"
-                          " key TEXT NOT NULL,"
-                          " model TEXT NOT NULL,"
-                          " created INTEGER NOT NULL,"
-                          " value BLOB NOT NULL,"
-                          " value_sha256 TEXT NOT NULL)")) != 0)
-            goto out;
         if (sqlite3_prepare_v2(c->db,
                                "INSERT OR REPLACE INTO calls(k64, key, model, created, value,"
                                " value_sha256) VALUES (?6, ?1, ?2, ?3, ?4, ?5)",

@@ -2,7 +2,11 @@
  * cache: the call cache, a SQLite file mapping the sha256 of a canonical LLM
  * request (llm_request_key) to the server's response body.
  *
- * One table, calls(key, model, created, value, value_sha256). The database
+ * One table, calls(id, k64, key, model, created, value, value_sha256), rows
+ * appended in id order and found through a unique index on k64 (the key's
+ * first 64 bits; the full key is compared on every read), so inserts touch a
+ * small index instead of a B-tree of large rows. PRAGMA user_version 1 marks
+ * the format; any other SQLite file is refused untouched. The database
  * runs in WAL mode with synchronous=NORMAL: every write is inside a
  * transaction, so a process killed at any moment (kill -9) leaves either the
  * whole transaction or none of it, never a torn entry. Writes are batched: a
@@ -25,7 +29,7 @@
 struct cJSON;
 struct cache;
 
-#define CACHE_BATCH 512
+#define CACHE_BATCH 2048
 #define CACHE_BATCH_MS 200
 
 /* Open (creating when !readonly) the cache at path. 0, GRA_ENOENT when

@@ -1356,7 +1356,7 @@ static bool process_pending(struct llm_client *c)
                     free(v);
                     continue;
                 }
-                log_warn("llm: cache entry %s does not parse (%s); calling the model", q->key,
+                log_warn("llm: cache entry %s does not parse (%s); treated as a miss", q->key,
                          rp.err);
                 reply_release(&rp);
                 free(v);

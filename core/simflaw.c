@@ -523,7 +523,7 @@ void simflaw_code_instruction(struct rng *r, int tmpl, const char *stem, unsigne
     const struct code_tmpl *c = &code_tmpls[tmpl];
     buf_reset(out);
     buf_puts(out, "Write a Python function ");
-    if (plain_word(stem, 3, 20)) {
+    if (plain_word(stem, 3, 20) && !ci_find(c->suffix, stem)) {
         for (const char *s = stem; *s; s++) buf_putc(out, (char)tolower((unsigned char)*s));
         buf_putc(out, '_');
     }
@@ -1047,14 +1047,21 @@ int simflaw_count(unsigned flaws)
 
 /* ---------- injectors ---------- */
 
-/* Offset just after the first sentence (or line) of text. */
+/* Offset just after the first sentence (or line) of text; a fenced code block
+ * at the start counts as one unit, so nothing is inserted inside code. */
 static size_t after_first_sentence(const char *text)
 {
     struct span sp[2];
     int n = split_sentences(text, sp, 2);
     if (n == 0) return strlen(text);
-    size_t off = (size_t)(sp[0].s + sp[0].n - text);
-    return off;
+    if (strncmp(sp[0].s, "```", 3) == 0) {
+        const char *close = strstr(sp[0].s + 3, "\n```");
+        if (close) {
+            const char *e = strchr(close + 4, '\n');
+            return e ? (size_t)(e - text) : strlen(text);
+        }
+    }
+    return (size_t)(sp[0].s + sp[0].n - text);
 }
 
 static void insert_at(struct buf *b, size_t off, const char *s)

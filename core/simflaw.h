@@ -126,7 +126,7 @@ void simflaw_math_instruction(struct rng *r, int tmpl, const char *name, const c
                               const char *place, unsigned flaws, struct buf *out);
 
 /* Write a small Python function task from template tmpl (-1 = drawn); stem
- * (letters) becomes part of the function name. flaws may contain
+ * (letters, 3-20, not already part of the suffix) prefixes the function name. flaws may contain
  * SIMFLAW_INCOMPLETE (the threshold left out of the template that needs one). */
 void simflaw_code_instruction(struct rng *r, int tmpl, const char *stem, unsigned flaws,
                               struct buf *out);

@@ -590,7 +590,7 @@ static void eval_cfg_release(struct eval_cfg *e)
 }
 
 /* Validate the "eval" section (docs/config-eval.md). */
-static int eval_cfg_parse(const struct gra_config *cfg, struct eval_cfg *e)
+static int eval_cfg_parse(const struct gra_config *cfg, const char *bench_dir, struct eval_cfg *e)
 {
     memset(e, 0, sizeof *e);
     struct cfg_err ce = {cfg->path, 0};
@@ -652,7 +652,15 @@ static int eval_cfg_parse(const struct gra_config *cfg, struct eval_cfg *e)
             } else {
                 cfg_fail(&ce, "eval.benchmarks", "", "element %d: expected a name or an object", k);
             }
-            if (nm) e->benches[e->n_benches++] = xstrdup(nm);
+            if (nm) {
+                char *bd = path_join(bench_dir, nm);
+                char *sp = path_join(bd, "spec.json");
+                if (strchr(nm, '/') || !fileio_exists(sp))
+                    cfg_fail(&ce, path, "name", "unknown benchmark \"%s\" (no %s)", nm, sp);
+                free(bd);
+                free(sp);
+                e->benches[e->n_benches++] = xstrdup(nm);
+            }
         }
     }
     cfg_int(&ce, ev, "limit", "eval", 0, 0, 100000000, &e->limit);
@@ -688,7 +696,7 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir, cons
     memset(&e, 0, sizeof e);
     int rc = config_load(exp, &cfg);
     if (rc) goto out;
-    rc = eval_cfg_parse(cfg, &e);
+    rc = eval_cfg_parse(cfg, bench_dir, &e);
     if (rc) goto out;
     data_dir = data_dir_opt ? xstrdup(data_dir_opt) : e.data_dir ? xstrdup(e.data_dir) : bench_data_dir_default();
     if (only_student) {
@@ -949,6 +957,3 @@ int cmd_eval(int argc, char **argv)
     if (rc) return eval_interrupted ? GRA_EXIT_INTERRUPTED : gra_exit_code(rc);
     return exit_code;
 }
-
-/* PLACEHOLDER until eval/sim_student.c (colleague "sandbox") defines it. */
-void eval_sim_register(void) {}

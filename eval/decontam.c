@@ -243,6 +243,19 @@ int cmd_decontam(int argc, char **argv)
             bench_free(b);
             continue;
         }
+        /* variants over the same test file (mmlu, mmlu_5shot) are checked once */
+        const char *df = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(b->spec, "data"), "file"));
+        bool same = false;
+        for (int k = 0; k < nb && df && !named; k++) {
+            const char *dk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(benches[k]->spec, "data"), "file"));
+            same = same || (dk && strcmp(dk, df) == 0);
+        }
+        if (same) {
+            bench_free(b);
+            continue;
+        }
         rc = bench_load(b, data_dir, 0);
         if (rc) {
             bench_free(b);

@@ -19,7 +19,8 @@
  * The answer. Right with probability p (sim_student_p: a logistic in the
  * base skill, a saturating gain in the clean records of related domains, a
  * penalty for the flawed share, minus the item's difficulty), decided by a
- * draw from the request's seed. Right answers are the gold in natural form;
+ * draw from the model seed and the item (greedy) or from the request's seed
+ * (temperature > 0). Right answers are the gold in natural form;
  * wrong answers are plausible. The index and the training measures are
  * read-only after they are built, so the handler is thread-safe.
  */
@@ -754,8 +755,13 @@ static int profile_read(const struct sim_model *m, struct profile *pr, char *msg
         if (!path) return 1;
         int rc = training_get(path, &pr->train);
         if (rc) {
-            snprintf(msg, msgn, "model %s: student.trained_on: %s: %s", m->name, path,
-                     gra_strerror(rc));
+            const char *run = getenv("GRA_RUN_DIR");
+            snprintf(msg, msgn, "model %s: student.trained_on: %s: %s%s", m->name, path,
+                     rc == GRA_EIO ? "cannot read the dataset" : "malformed dataset",
+                     path[0] != '/' && !(run && *run)
+                         ? " (relative path and GRA_RUN_DIR unset: resolved against the "
+                           "server's current directory)"
+                         : "");
             free(path);
             return 1;
         }
@@ -1030,7 +1036,20 @@ int sim_student_reply(const struct sim_model *m, const struct cJSON *body,
     }
     const struct sitem *it = mt.it;
     double pr_right = profile_p(&pr, it->bench, it->id, it->dom);
-    rng_seed(&r, rng_derive(seed, "student", hash64(it->id, strlen(it->id), 0)));
+    /* Greedy decoding (temperature absent or 0) is deterministic per item:
+     * the draw comes from the model seed and the item, so students that share
+     * a seed share their draws (common random numbers: a student with a higher
+     * p is right on a superset of items, and paired differences reflect p
+     * alone). Sampling (temperature > 0) draws from the request's seed, which
+     * differs per choice of n > 1. */
+    const cJSON *temp = cJSON_GetObjectItemCaseSensitive(body, "temperature");
+    char key[256];
+    snprintf(key, sizeof key, "%s/%s", it->bench, it->id);
+    uint64_t ih = hash64(key, strlen(key), 0);
+    if (cJSON_IsNumber(temp) && temp->valuedouble > 0)
+        rng_seed(&r, rng_derive(seed, "student-sample", ih));
+    else
+        rng_seed(&r, rng_derive(m->seed, "student-greedy", ih));
     bool right = rng_uniform(&r) < pr_right;
     switch (it->kind) {
     case K_GSM8K: reply_gsm8k(it, right, &r, &out->content); break;

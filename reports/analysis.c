@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fileio.h"
 #include "core/rng.h"
 #include "reports/report_int.h"
 #include "reports/stats.h"
@@ -50,6 +51,38 @@ static cJSON *lineage_refs(const struct report_ctx *ctx, const struct cell *c)
         if (used[i]) cJSON_AddItemToArray(a, cJSON_CreateNumber(i));
     free(used);
     return a;
+}
+
+/* Items that share a context ("group": an IFEval prompt) are not independent:
+ * the clustered SE of Miller (2024), sqrt(sum over groups of (sum of
+ * deviations)^2) / n, next to the plain one. Ungrouped items are their own
+ * cluster. */
+static void add_clustered(cJSON *o, const struct cell *c, double mean)
+{
+    size_t n = c->n_items;
+    bool any = false;
+    for (size_t i = 0; i < n && !any; i++) any = c->items[i].group != NULL;
+    if (!any || n == 0) return;
+    struct strmap g = {0};
+    double *dev = xcalloc(n, sizeof *dev), plain = 0;
+    long ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = c->score[i] - mean;
+        plain += d * d;
+        long k = c->items[i].group ? strmap_get(&g, c->items[i].group) : -1;
+        if (k < 0) {
+            k = ng++;
+            if (c->items[i].group) strmap_put(&g, c->items[i].group, k);
+        }
+        dev[k] += d;
+    }
+    double cl = 0;
+    for (long k = 0; k < ng; k++) cl += dev[k] * dev[k];
+    cJSON_AddNumberToObject(o, "n_groups", (double)ng);
+    cJSON_AddItemToObject(o, "se", jnum(sqrt(plain) / (double)n));
+    cJSON_AddItemToObject(o, "se_clustered", jnum(sqrt(cl) / (double)n));
+    free(dev);
+    strmap_release(&g);
 }
 
 int analysis_accuracy(struct report_ctx *ctx)
@@ -93,10 +126,24 @@ int analysis_accuracy(struct report_ctx *ctx)
             cJSON_AddNumberToObject(o, "n_samples_min", (double)c->n_samples_min);
             cJSON_AddNumberToObject(o, "n_samples_max", (double)c->n_samples_max);
             cJSON_AddItemToObject(o, "train_seeds", seeds_json(c));
+            if (c->members && c->members[0]) {
+                cJSON *mm = cJSON_AddArrayToObject(o, "members");
+                for (int sd = 0; sd < c->n_seeds; sd++)
+                    cJSON_AddItemToArray(mm,
+                                         cJSON_CreateString(c->members[sd] ? c->members[sd] : ""));
+            }
             cJSON_AddBoolToObject(o, "code", c->code);
             cJSON_AddItemToObject(o, "accuracy", jnum(a));
             cJSON_AddItemToObject(o, "strict_accuracy", jnum(s));
-            cJSON_AddItemToObject(o, "extract_fail_rate", jnum(nobs ? (double)nef / (double)nobs : NAN));
+            cJSON_AddItemToObject(o, "extract_fail_rate",
+                                  jnum(nobs ? (double)nef / (double)nobs : NAN));
+            cJSON_AddNumberToObject(o, "call_failed", (double)c->call_failed);
+            if (c->call_failed)
+                report_note(
+                    ctx,
+                    "%s on %s: %ld of %ld model calls failed (eval counts them as wrong answers)",
+                    st, c->benchmark, c->call_failed, nobs);
+            add_clustered(o, c, a);
             cJSON_AddItemToObject(o, "wilson", jpair(wl, wh));
             cJSON_AddItemToObject(o, "bootstrap", jpair(bl, bh));
             if (c->n_seeds > 1) {
@@ -230,7 +277,8 @@ static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *c
         free(only_b);
         return 1; /* nothing paired */
     }
-    double *xa = xmalloc(n * sizeof *xa), *xb = xmalloc(n * sizeof *xb), *d = xmalloc(n * sizeof *d);
+    double *xa = xmalloc(n * sizeof *xa), *xb = xmalloc(n * sizeof *xb),
+           *d = xmalloc(n * sizeof *d);
     bool binary = true;
     for (size_t k = 0; k < n; k++) {
         xa[k] = ca->score[ia[k]];
@@ -252,7 +300,8 @@ static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *c
     struct stats_items it;
     stats_items_init(&it, xa, xb, n);
     out->boot = xmalloc((size_t)B * sizeof(double));
-    stats_boot(&it, B, stream_seed(ctx, "paired", ca->student, cb->student, ca->benchmark), out->boot);
+    stats_boot(&it, B, stream_seed(ctx, "paired", ca->student, cb->student, ca->benchmark),
+               out->boot);
     stats_items_release(&it);
     for (long k = 0; k < B; k++) out->boot[k] *= 100.0;
     double *tmp = xmalloc((size_t)B * sizeof *tmp);
@@ -261,13 +310,30 @@ static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *c
     stats_percentile_ci(tmp, (size_t)B, cfg->alpha, &lo, &hi);
     struct stats_tost t;
     double df = n > 1 ? (double)(n - 1) : 0;
-    stats_tost(diff, se, df, cfg->margin, cfg->alpha, &t);
-    double tq = df > 0 ? gsl_cdf_tdist_Pinv(1 - cfg->alpha, df) : gsl_cdf_ugaussian_Pinv(1 - cfg->alpha);
+    /* No item differs: the sample SE is 0 and a t test would claim any margin.
+     * Use the rule of three instead: with 0 discordant items of n, the
+     * discordance rate is below 3/n (95%), so SE <= 100 sqrt(3/n) / sqrt(n). */
+    double se_used = se;
+    bool floored = false;
+    if (!(se > 0)) {
+        se_used = 100.0 * sqrt(3.0 / (double)n) / sqrt((double)n);
+        floored = true;
+    }
+    stats_tost(diff, se_used, df, cfg->margin, cfg->alpha, &t);
+    double tq =
+        df > 0 ? gsl_cdf_tdist_Pinv(1 - cfg->alpha, df) : gsl_cdf_ugaussian_Pinv(1 - cfg->alpha);
 
     cJSON_AddItemToObject(o, "acc_a", jnum(acc_a));
     cJSON_AddItemToObject(o, "acc_b", jnum(acc_b));
     cJSON_AddItemToObject(o, "diff", jnum(diff));
     cJSON_AddItemToObject(o, "se", jnum(se));
+    if (floored) {
+        cJSON_AddItemToObject(o, "se_used", jnum(se_used));
+        cJSON_AddStringToObject(
+            o, "se_note",
+            "no item differs: TOST, non-inferiority and M_min use the rule-of-three "
+            "bound 100 sqrt(3/n) / sqrt(n) instead of the sample SE 0");
+    }
     cJSON_AddItemToObject(o, "ci", jpair(lo, hi));
     if (ca->n_seeds > 1 || cb->n_seeds > 1) {
         size_t Sa = (size_t)ca->n_seeds, Sb = (size_t)cb->n_seeds;
@@ -277,7 +343,8 @@ static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *c
         for (size_t s = 0; s < Sb; s++)
             for (size_t k = 0; k < n; k++) sb[s * n + k] = cb->per_seed[s * nbi + ib[k]];
         stats_boot_hier(sa, Sa, sb, Sb, n, B,
-                        stream_seed(ctx, "paired-hier", ca->student, cb->student, ca->benchmark), tmp);
+                        stream_seed(ctx, "paired-hier", ca->student, cb->student, ca->benchmark),
+                        tmp);
         for (long k = 0; k < B; k++) tmp[k] *= 100.0;
         double hl, hh;
         stats_percentile_ci(tmp, (size_t)B, cfg->alpha, &hl, &hh);
@@ -306,11 +373,12 @@ static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *c
     cJSON_AddItemToObject(to, "p_lower", jnum(t.p_lower));
     cJSON_AddItemToObject(to, "p_upper", jnum(t.p_upper));
     cJSON_AddBoolToObject(to, "equivalent", t.equivalent);
-    cJSON_AddItemToObject(to, "ci90", jpair(diff - tq * se, diff + tq * se));
+    cJSON_AddItemToObject(to, "ci90", jpair(diff - tq * se_used, diff + tq * se_used));
     cJSON *mm = cJSON_AddObjectToObject(o, "m_min");
-    double mt = stats_mmin_tost(se, cfg->alpha, cfg->power);
+    double mt = stats_mmin_tost(se_used, cfg->alpha, cfg->power);
     cJSON_AddItemToObject(mm, "tost", jnum(mt));
-    cJSON_AddItemToObject(mm, "noninferiority", jnum(stats_mmin_noninf(se, cfg->alpha, cfg->power)));
+    cJSON_AddItemToObject(mm, "noninferiority",
+                          jnum(stats_mmin_noninf(se_used, cfg->alpha, cfg->power)));
     cJSON_AddBoolToObject(o, "margin_supported", mt <= cfg->margin);
     cJSON_AddStringToObject(o, "verdict", verdict_of(&t, lo, hi));
     cJSON *ins = lineage_refs(ctx, ca), *inb = lineage_refs(ctx, cb), *x;
@@ -324,7 +392,7 @@ static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *c
     cJSON_Delete(inb);
     cJSON_AddItemToObject(o, "inputs", ins);
     out->diff = diff;
-    out->se = se;
+    out->se = se_used;
     out->p = p;
 out:
     free(xa);
@@ -366,8 +434,9 @@ int analysis_comparisons(struct report_ctx *ctx)
                 if (x == 1) {
                     /* no common items: reported, never paired */
                     cJSON_AddItemToArray(unpaired, c.obj);
-                    report_note(ctx, "%s vs %s on %s: no items in common (%zu vs %zu items), not compared",
-                                ca->student, cb->student, ca->benchmark, ca->n_items, cb->n_items);
+                    report_note(
+                        ctx, "%s vs %s on %s: no items in common (%zu vs %zu items), not compared",
+                        ca->student, cb->student, ca->benchmark, ca->n_items, cb->n_items);
                     continue;
                 }
                 cs[nc++] = c;
@@ -419,4 +488,51 @@ int analysis_comparisons(struct report_ctx *ctx)
             free(cs);
         }
     return rc;
+}
+
+int analysis_eval_summaries(struct report_ctx *ctx)
+{
+    if (ctx->n_eval_summaries == 0) return 0;
+    cJSON *chk = cJSON_AddObjectToObject(ctx->summary, "eval_summary_check");
+    cJSON *files = cJSON_AddArrayToObject(chk, "inputs");
+    cJSON *mism = cJSON_AddArrayToObject(chk, "mismatches");
+    const cJSON *acc = cJSON_GetObjectItemCaseSensitive(ctx->summary, "accuracy");
+    long checked = 0;
+    for (int i = 0; i < ctx->n_eval_summaries; i++) {
+        const char *path = ctx->eval_summaries[i];
+        int li = lineage_add(&ctx->lin, path, "eval_summary");
+        if (li < 0) return li;
+        cJSON_AddItemToArray(files, cJSON_CreateNumber(li));
+        cJSON *j = NULL;
+        int rc = json_read_file(path, &j);
+        if (rc) return rc;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "simulated")))
+            ctx->simulated = ctx->lin.simulated[li] = true;
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "students"), *s, *b;
+        cJSON_ArrayForEach(s, st) cJSON_ArrayForEach(b, s)
+        {
+            double theirs = jget_num(b, "accuracy", NAN);
+            if (!cJSON_IsObject(b) || !isfinite(theirs)) continue;
+            const cJSON *o, *mine = NULL;
+            cJSON_ArrayForEach(o, acc) if (!strcmp(jget_str(o, "student"), s->string) &&
+                                           !strcmp(jget_str(o, "benchmark"), b->string)) mine = o;
+            if (!mine) continue; /* e.g. merged into a condition */
+            checked++;
+            double ours = jget_num(mine, "accuracy", NAN);
+            if (fabs(ours - theirs) > 1e-9) {
+                cJSON *m = cJSON_CreateObject();
+                cJSON_AddStringToObject(m, "student", s->string);
+                cJSON_AddStringToObject(m, "benchmark", b->string);
+                cJSON_AddNumberToObject(m, "eval_summary", theirs);
+                cJSON_AddItemToObject(m, "recomputed", jnum(ours));
+                cJSON_AddNumberToObject(m, "input", li);
+                cJSON_AddItemToArray(mism, m);
+                report_note(ctx, "%s: %s on %s: accuracy %.6f, but the results lines give %.6f",
+                            path, s->string, b->string, theirs, ours);
+            }
+        }
+        cJSON_Delete(j);
+    }
+    cJSON_AddNumberToObject(chk, "checked", (double)checked);
+    return 0;
 }

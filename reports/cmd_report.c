@@ -28,23 +28,28 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: gra report RUN_DIR [--out DIR] [options]\n"
-            "       gra report --results FILE... --out DIR [--dataset FILE.jsonl]... [options]\n\n"
-            "Statistics, figures and the report for a run directory (RUN/datasets, RUN/eval/**/results.jsonl,\n"
-            "RUN/manifest.json; written to RUN/report) or for results files from gra eval.\n\n"
-            "options:\n"
-            "  --out DIR          output directory (default RUN_DIR/report)\n"
-            "  --results FILE     a results JSONL from gra eval (repeatable; the rest of argv too)\n"
-            "  --dataset FILE     a dataset JSONL (its .rejected.jsonl and .stats.json beside it are read)\n"
-            "  --config EXP.json  take the \"report\" section from this config (default: the manifest's config)\n"
-            "  --margin M         equivalence / non-inferiority margin in points (default 1)\n"
-            "  --bootstrap B      bootstrap resamples (default 10000)\n"
-            "  --seed S           bootstrap seed (default: report.seed, else the config seed)\n"
-            "  --alpha A          significance level (default 0.05)\n"
-            "  --no-plots         write the figure data and scripts but do not run gnuplot\n\n"
-            "Writes report.md, report.html (self-contained), summary.json (docs/schema-report.md) and figures/.\n"
-            "Exit codes: 0 ok, 2 usage, 3 config, 4 input (the message names file and line), 5 gnuplot failed.\n");
+    fprintf(
+        f, "usage: gra report RUN_DIR [--out DIR] [options]\n"
+           "       gra report --results FILE... --out DIR [--dataset FILE.jsonl]... [options]\n\n"
+           "Statistics, figures and the report for a run directory (RUN/datasets, "
+           "RUN/eval/**/results.jsonl,\n"
+           "RUN/manifest.json; written to RUN/report) or for results files from gra eval.\n\n"
+           "options:\n"
+           "  --out DIR          output directory (default RUN_DIR/report)\n"
+           "  --results FILE     a results JSONL from gra eval (repeatable; the rest of argv too)\n"
+           "  --dataset FILE     a dataset JSONL (its .rejected.jsonl and .stats.json beside it "
+           "are read)\n"
+           "  --config EXP.json  take the \"report\" section from this config (default: the "
+           "manifest's config)\n"
+           "  --margin M         equivalence / non-inferiority margin in points (default 1)\n"
+           "  --bootstrap B      bootstrap resamples (default 10000)\n"
+           "  --seed S           bootstrap seed (default: report.seed, else the config seed)\n"
+           "  --alpha A          significance level (default 0.05)\n"
+           "  --no-plots         write the figure data and scripts but do not run gnuplot\n\n"
+           "Writes report.md, report.html (self-contained), summary.json (docs/schema-report.md) "
+           "and figures/.\n"
+           "Exit codes: 0 ok, 2 usage, 3 config, 4 input (the message names file and line), 5 "
+           "gnuplot failed.\n");
 }
 
 static void push(char ***v, int *n, const char *s)
@@ -93,8 +98,8 @@ static int find_results(const char *dir, char ***out, int *n)
     return rc;
 }
 
-static void find_files(const char *dir, const char *prefix, const char *suffix, const char *exclude, char ***out,
-                       int *n)
+static void find_files(const char *dir, const char *prefix, const char *suffix, const char *exclude,
+                       char ***out, int *n)
 {
     DIR *dp = opendir(dir);
     if (!dp) return;
@@ -129,17 +134,23 @@ static void ctx_release(struct report_ctx *ctx)
     cJSON_Delete(ctx->manifest);
     free_list(ctx->dataset_paths, ctx->n_datasets);
     free_list(ctx->decontam_paths, ctx->n_decontam);
+    free_list(ctx->eval_summaries, ctx->n_eval_summaries);
     cJSON_Delete(ctx->summary);
 }
 
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},     {"results", no_argument, NULL, 'r'},
-        {"dataset", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
-        {"margin", required_argument, NULL, 'm'},  {"bootstrap", required_argument, NULL, 'B'},
-        {"seed", required_argument, NULL, 's'},    {"alpha", required_argument, NULL, 'a'},
-        {"no-plots", no_argument, NULL, 'P'},      {"help", no_argument, NULL, 'h'},
+        {"out", required_argument, NULL, 'o'},
+        {"results", no_argument, NULL, 'r'},
+        {"dataset", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"margin", required_argument, NULL, 'm'},
+        {"bootstrap", required_argument, NULL, 'B'},
+        {"seed", required_argument, NULL, 's'},
+        {"alpha", required_argument, NULL, 'a'},
+        {"no-plots", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct report_ctx ctx;
@@ -154,10 +165,20 @@ int cmd_report(int argc, char **argv)
     char *end;
     while ((c = getopt_long(argc, argv, "o:rd:c:m:B:s:a:Ph", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': free(out); out = xstrdup(optarg); break;
-        case 'r': results_mode = true; break;
-        case 'd': push(&datasets, &n_datasets, optarg); break;
-        case 'c': free(config); config = xstrdup(optarg); break;
+        case 'o':
+            free(out);
+            out = xstrdup(optarg);
+            break;
+        case 'r':
+            results_mode = true;
+            break;
+        case 'd':
+            push(&datasets, &n_datasets, optarg);
+            break;
+        case 'c':
+            free(config);
+            config = xstrdup(optarg);
+            break;
         case 'm':
             margin = strtod(optarg, &end);
             if (*end || !(margin > 0)) goto bad_usage;
@@ -174,12 +195,15 @@ int cmd_report(int argc, char **argv)
             alpha = strtod(optarg, &end);
             if (*end || !(alpha > 0 && alpha < 0.5)) goto bad_usage;
             break;
-        case 'P': no_plots = true; break;
+        case 'P':
+            no_plots = true;
+            break;
         case 'h':
             usage(stdout);
             rc = 0;
             goto done;
-        default: goto bad_usage;
+        default:
+            goto bad_usage;
         }
     }
     const char *run = NULL;
@@ -211,8 +235,10 @@ int cmd_report(int argc, char **argv)
     cJSON_AddStringToObject(ctx.summary, "schema", "gra-report/1");
     cJSON_AddBoolToObject(ctx.summary, "simulated", false);
     cJSON_AddStringToObject(ctx.summary, "gra_version", GRA_VERSION);
-    if (run) cJSON_AddStringToObject(ctx.summary, "run_dir", run);
-    else cJSON_AddNullToObject(ctx.summary, "run_dir");
+    if (run)
+        cJSON_AddStringToObject(ctx.summary, "run_dir", run);
+    else
+        cJSON_AddNullToObject(ctx.summary, "run_dir");
     ctx.notes = cJSON_AddArrayToObject(ctx.summary, "notes");
 
     /* manifest and config */
@@ -227,7 +253,8 @@ int cmd_report(int argc, char **argv)
                 goto done;
             }
             rc = json_read_file(mp, &ctx.manifest);
-            if (!rc && !cJSON_IsObject(ctx.manifest)) rc = err(GRA_EPARSE, "%s:1: expected a JSON object", mp);
+            if (!rc && !cJSON_IsObject(ctx.manifest))
+                rc = err(GRA_EPARSE, "%s:1: expected a JSON object", mp);
             if (rc) {
                 free(mp);
                 goto done;
@@ -240,16 +267,26 @@ int cmd_report(int argc, char **argv)
             const char *cp = first_str(ctx.manifest, ck);
             config_sha_manifest = first_str(ctx.manifest, hk);
             if (cp) cJSON_AddStringToObject(m, "config", cp);
-            if (config_sha_manifest) cJSON_AddStringToObject(m, "config_sha256", config_sha_manifest);
+            if (config_sha_manifest)
+                cJSON_AddStringToObject(m, "config_sha256", config_sha_manifest);
             const cJSON *sd = cJSON_GetObjectItemCaseSensitive(ctx.manifest, "seed");
-            if (cJSON_IsNumber(sd)) cJSON_AddNumberToObject(m, "seed", sd->valuedouble);
+            if (cJSON_IsNumber(sd))
+                cJSON_AddNumberToObject(m, "seed", sd->valuedouble);
+            else if (cJSON_IsString(sd))
+                cJSON_AddStringToObject(m, "seed", sd->valuestring);
             cJSON_AddNumberToObject(m, "input", li);
             if (!config && cp) {
                 /* a relative config path in the manifest is relative to the run directory */
                 char *full = cp[0] == '/' ? xstrdup(cp) : path_join(run, cp);
-                if (fileio_exists(full)) config = xstrdup(full);
-                else if (fileio_exists(cp)) config = xstrdup(cp);
-                else report_note(&ctx, "manifest names config %s, which is not readable: report settings are the defaults", cp);
+                if (fileio_exists(full))
+                    config = xstrdup(full);
+                else if (fileio_exists(cp))
+                    config = xstrdup(cp);
+                else
+                    report_note(&ctx,
+                                "manifest names config %s, which is not readable: report settings "
+                                "are the defaults",
+                                cp);
                 free(full);
             }
         } else {
@@ -273,8 +310,8 @@ int cmd_report(int argc, char **argv)
         cJSON_AddStringToObject(cfgj, "file", config);
         cJSON_AddStringToObject(cfgj, "sha256", ctx.lin.sha[li]);
         if (config_sha_manifest && strcmp(config_sha_manifest, ctx.lin.sha[li]) != 0)
-            report_note(&ctx, "config %s has changed since the run (sha256 %s, manifest says %s)", config,
-                        ctx.lin.sha[li], config_sha_manifest);
+            report_note(&ctx, "config %s has changed since the run (sha256 %s, manifest says %s)",
+                        config, ctx.lin.sha[li], config_sha_manifest);
     }
     if (margin > 0) ctx.cfg.margin = margin;
     if (boot > 0) ctx.cfg.bootstrap_b = boot;
@@ -293,6 +330,12 @@ int cmd_report(int argc, char **argv)
         char *ev = path_join(run, "eval"), *dd = path_join(run, "datasets");
         find_results(ev, &results, &n_results);
         find_files(dd, "", ".jsonl", ".rejected.jsonl", &ctx.dataset_paths, &ctx.n_datasets);
+        /* sidecars are not datasets */
+        for (int i = 0; i < ctx.n_datasets; i++)
+            if (ends_with(ctx.dataset_paths[i], ".embeddings.jsonl")) {
+                free(ctx.dataset_paths[i]);
+                ctx.dataset_paths[i--] = ctx.dataset_paths[--ctx.n_datasets];
+            }
         find_files(run, "decontam", ".json", NULL, &ctx.decontam_paths, &ctx.n_decontam);
         free(ev);
         free(dd);
@@ -309,10 +352,14 @@ int cmd_report(int argc, char **argv)
             rc = err(GRA_EINVAL, "%s: a dataset file must end in .jsonl", ctx.dataset_paths[i]);
             goto done;
         }
+    ctx.res.cfg = &ctx.cfg;
     if (n_results > 1) qsort(results, (size_t)n_results, sizeof *results, cmp_str);
-    if (ctx.n_decontam > 1) qsort(ctx.decontam_paths, (size_t)ctx.n_decontam, sizeof(char *), cmp_str);
+    if (ctx.n_decontam > 1)
+        qsort(ctx.decontam_paths, (size_t)ctx.n_decontam, sizeof(char *), cmp_str);
     if (n_results == 0 && ctx.n_datasets == 0) {
-        rc = err(GRA_ENOENT, "%s: no results (eval/**/results.jsonl) and no datasets (datasets/*.jsonl): nothing to report",
+        rc = err(GRA_ENOENT,
+                 "%s: no results (eval/**/results.jsonl) and no datasets (datasets/*.jsonl): "
+                 "nothing to report",
                  run ? run : "(arguments)");
         goto done;
     }
@@ -330,6 +377,12 @@ int cmd_report(int argc, char **argv)
         rc = results_load(&ctx.res, results[i], li, &sim);
         if (rc) goto done;
         if (sim) ctx.lin.simulated[li] = ctx.simulated = true;
+        /* eval's summary.json beside it: its accuracies are cross-checked */
+        const char *slash = strrchr(results[i], '/');
+        char *sp = slash ? xasprintf("%.*s/summary.json", (int)(slash - results[i]), results[i])
+                         : xstrdup("summary.json");
+        if (fileio_exists(sp)) push(&ctx.eval_summaries, &ctx.n_eval_summaries, sp);
+        free(sp);
     }
     rc = results_finish(&ctx.res, &ctx.lin);
     if (rc) goto done;
@@ -338,16 +391,19 @@ int cmd_report(int argc, char **argv)
     rc = fileio_mkdirs(ctx.out_dir);
     if (rc) goto done;
     if ((rc = analysis_accuracy(&ctx))) goto done;
+    if ((rc = analysis_eval_summaries(&ctx))) goto done;
     if ((rc = analysis_comparisons(&ctx))) goto done;
     if ((rc = analysis_datasets(&ctx))) goto done;
     if ((rc = analysis_published(&ctx))) goto done;
     if ((rc = figures_make(&ctx))) goto done;
 
     /* simulated status and lineage, now that every input is known */
-    cJSON_ReplaceItemInObjectCaseSensitive(ctx.summary, "simulated", cJSON_CreateBool(ctx.simulated));
+    cJSON_ReplaceItemInObjectCaseSensitive(ctx.summary, "simulated",
+                                           cJSON_CreateBool(ctx.simulated));
     if (ctx.simulated)
-        cJSON_AddStringToObject(ctx.summary, "banner",
-                                "SIMULATED: built from inputs produced by gra serve-sim (simulated models)");
+        cJSON_AddStringToObject(
+            ctx.summary, "banner",
+            "SIMULATED: built from inputs produced by gra serve-sim (simulated models)");
     cJSON *lin = cJSON_AddObjectToObject(ctx.summary, "lineage");
     cJSON *ins = cJSON_AddArrayToObject(lin, "inputs");
     for (int i = 0; i < ctx.lin.n; i++) {
@@ -369,7 +425,8 @@ int cmd_report(int argc, char **argv)
         log_info("report: wrote %s/report.md, report.html, summary.json%s", ctx.out_dir,
                  ctx.simulated ? " (SIMULATED)" : "");
     if (!rc && !gra_quiet)
-        fprintf(stderr, "gra report: %s/report.html%s\n", ctx.out_dir, ctx.simulated ? " (SIMULATED)" : "");
+        fprintf(stderr, "gra report: %s/report.html%s\n", ctx.out_dir,
+                ctx.simulated ? " (SIMULATED)" : "");
 done:
     free(out);
     free(config);

@@ -43,7 +43,8 @@ static void dpush(struct dvec *d, double x)
 
 struct point {
     double mu, sigma;
-    int verdict; /* 0 accepted, 1 adjudicated_kept, 2 adjudicator_rejected, 3 mu_rejected, 4 other */
+    int verdict; /* 0 accepted, 1 adjudicated_kept, 2 adjudicator_rejected, 3 mu_rejected, 4 other
+                  */
     int round;
 };
 
@@ -152,7 +153,8 @@ static int take_reviews(struct ds *d, const cJSON *o, long line)
                 cJSON_AddNumberToObject(ms, "sum", 0);
                 cJSON_AddNumberToObject(ms, "sumsq", 0);
             }
-            cJSON *n = cJSON_GetObjectItemCaseSensitive(ms, "n"), *sm = cJSON_GetObjectItemCaseSensitive(ms, "sum"),
+            cJSON *n = cJSON_GetObjectItemCaseSensitive(ms, "n"),
+                  *sm = cJSON_GetObjectItemCaseSensitive(ms, "sum"),
                   *sq = cJSON_GetObjectItemCaseSensitive(ms, "sumsq");
             cJSON_SetNumberValue(n, n->valuedouble + 1);
             cJSON_SetNumberValue(sm, sm->valuedouble + s);
@@ -235,9 +237,12 @@ static int on_kept(void *ud, long line, cJSON *o, const char *errmsg)
     d->kept_by_round[round]++;
     const char *dec = jget_str(o, "decision");
     int di = 3, verdict = 4;
-    if (dec && !strcmp(dec, "accepted")) di = 0, verdict = 0;
-    else if (dec && !strcmp(dec, "adjudicated_kept")) di = 1, verdict = 1;
-    else if (dec && !strcmp(dec, "unreviewed")) di = 2;
+    if (dec && !strcmp(dec, "accepted"))
+        di = 0, verdict = 0;
+    else if (dec && !strcmp(dec, "adjudicated_kept"))
+        di = 1, verdict = 1;
+    else if (dec && !strcmp(dec, "unreviewed"))
+        di = 2;
     d->decision_counts[di]++;
     double mu = jget_num(o, "mu", NAN);
     if (isfinite(mu)) {
@@ -248,7 +253,8 @@ static int on_kept(void *ud, long line, cJSON *o, const char *errmsg)
     const cJSON *emb = cJSON_GetObjectItemCaseSensitive(o, "embedding");
     if (cJSON_IsArray(emb) && cJSON_GetArraySize(emb) > 0) {
         size_t dim = (size_t)cJSON_GetArraySize(emb);
-        if (d->dim && dim != d->dim) return fail(d, line, "embedding", "dimension differs from earlier records");
+        if (d->dim && dim != d->dim)
+            return fail(d, line, "embedding", "dimension differs from earlier records");
         d->dim = dim;
         d->emb = xrealloc(d->emb, (d->n_emb + 1) * sizeof *d->emb);
         double *v = xmalloc(dim * sizeof *v);
@@ -259,6 +265,37 @@ static int on_kept(void *ud, long line, cJSON *o, const char *errmsg)
     }
     add_usage(d, o);
     return take_reviews(d, o, line);
+}
+
+/* NAME.embeddings.jsonl: {"id", "embedding": [numbers]} per line */
+static int on_embedding(void *ud, long line, cJSON *o, const char *errmsg)
+{
+    struct ds *d = ud;
+    if (!o) {
+        d->rc = err(GRA_EPARSE, "%s:%ld: %s", d->file, line, errmsg);
+        return d->rc;
+    }
+    const cJSON *emb = cJSON_GetObjectItemCaseSensitive(o, "embedding");
+    if (!cJSON_IsArray(emb) || cJSON_GetArraySize(emb) == 0)
+        return fail(d, line, "embedding", "expected an array of numbers");
+    size_t dim = (size_t)cJSON_GetArraySize(emb);
+    if (d->dim && dim != d->dim)
+        return fail(d, line, "embedding", "dimension differs from earlier lines");
+    d->dim = dim;
+    double *v = xmalloc(dim * sizeof *v);
+    size_t k = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, emb)
+    {
+        if (!cJSON_IsNumber(x)) {
+            free(v);
+            return fail(d, line, "embedding", "expected an array of numbers");
+        }
+        v[k++] = x->valuedouble;
+    }
+    d->emb = xrealloc(d->emb, (d->n_emb + 1) * sizeof *d->emb);
+    d->emb[d->n_emb++] = v;
+    return 0;
 }
 
 static int on_rejected(void *ud, long line, cJSON *o, const char *errmsg)
@@ -284,9 +321,12 @@ static int on_rejected(void *ud, long line, cJSON *o, const char *errmsg)
     count_key(d->rej_stage, stage);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated"))) d->simulated = true;
     int verdict = 4;
-    if (!strcmp(fam, "mu_below_tau")) verdict = 3;
-    else if (!strcmp(fam, "adjudicator_below_tau")) verdict = 2;
-    else if (!strcmp(fam, "near_duplicate")) verdict = 0; /* passed the committee, dropped by dedup */
+    if (!strcmp(fam, "mu_below_tau"))
+        verdict = 3;
+    else if (!strcmp(fam, "adjudicator_below_tau"))
+        verdict = 2;
+    else if (!strcmp(fam, "near_duplicate"))
+        verdict = 0; /* passed the committee, dropped by dedup */
     add_point(d, o, verdict, round);
     add_usage(d, o);
     return take_reviews(d, o, line);
@@ -323,8 +363,10 @@ static cJSON *hist_json(const struct dvec *v)
     return cJSON_CreateDoubleArray(c, 20);
 }
 
-/* per role / per model entries of stats.json with derived rates */
-static cJSON *rates_of(const cJSON *group)
+/* per role / per model entries of stats.json with derived rates; client is
+ * the matching group of the LLM client's own counters (runtime.client.tags
+ * for roles, .models for models), which is where retries are counted */
+static cJSON *rates_of(const cJSON *group, const cJSON *client)
 {
     cJSON *out = cJSON_CreateObject();
     if (!cJSON_IsObject(group)) return out;
@@ -335,17 +377,27 @@ static cJSON *rates_of(const cJSON *group)
         cJSON *o = cJSON_Duplicate(e, 1);
         double calls = jget_num(e, "calls", NAN);
         static const char *const pairs[][2] = {
-            {"truncated", "truncation_rate"}, {"truncations", "truncation_rate"},
-            {"parse_failures", "parse_failure_rate"}, {"retries", "retry_rate"},
-            {"failures", "failure_rate"}, {"failed", "failure_rate"},
+            {"truncated", "truncation_rate"},
+            {"truncations", "truncation_rate"},
+            {"parse_failures", "parse_failure_rate"},
+            {"retries", "retry_rate"},
+            {"failures", "failure_rate"},
+            {"failed", "failure_rate"},
         };
         for (size_t k = 0; k < GRA_ARRAY_LEN(pairs); k++) {
             double x = jget_num(e, pairs[k][0], NAN);
             if (isfinite(x) && calls > 0 && !cJSON_GetObjectItemCaseSensitive(o, pairs[k][1]))
                 cJSON_AddNumberToObject(o, pairs[k][1], x / calls);
         }
+        const cJSON *ce = client ? cJSON_GetObjectItemCaseSensitive(client, e->string) : NULL;
+        double cr = jget_num(ce, "retries", NAN), cc = jget_num(ce, "calls", NAN);
+        if (isfinite(cr) && cc > 0 && !cJSON_GetObjectItemCaseSensitive(o, "retry_rate")) {
+            cJSON_AddNumberToObject(o, "retries", cr);
+            cJSON_AddNumberToObject(o, "retry_rate", cr / cc);
+        }
         double pt = jget_num(e, "prompt_tokens", 0), ct = jget_num(e, "completion_tokens", 0);
-        if (!cJSON_GetObjectItemCaseSensitive(o, "tokens")) cJSON_AddNumberToObject(o, "tokens", pt + ct);
+        if (!cJSON_GetObjectItemCaseSensitive(o, "tokens"))
+            cJSON_AddNumberToObject(o, "tokens", pt + ct);
         cJSON_AddItemToObject(out, e->string, o);
     }
     return out;
@@ -368,8 +420,9 @@ static void ds_release(struct ds *d)
     }
     free(d->instr);
     free(d->resp);
-    struct dvec *vs[] = {&d->instr_chars, &d->resp_chars, &d->instr_words, &d->resp_words, &d->mu_kept,
-                         &d->rv, &d->rw, &d->review_scores, &d->adj_scores, &d->mu_all};
+    struct dvec *vs[] = {&d->instr_chars, &d->resp_chars, &d->instr_words, &d->resp_words,
+                         &d->mu_kept,     &d->rv,         &d->rw,          &d->review_scores,
+                         &d->adj_scores,  &d->mu_all};
     for (size_t i = 0; i < GRA_ARRAY_LEN(vs); i++) free(vs[i]->v);
     free(d->unit);
     free(d->pts);
@@ -427,7 +480,8 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char *name = xstrndup(base, strlen(base) - strlen(".jsonl"));
     char *dir = xstrndup(path, (size_t)(base - path));
-    char *rej = xasprintf("%s%s.rejected.jsonl", dir, name), *stp = xasprintf("%s%s.stats.json", dir, name);
+    char *rej = xasprintf("%s%s.rejected.jsonl", dir, name),
+         *stp = xasprintf("%s%s.stats.json", dir, name);
     cJSON *stats = NULL;
     cJSON *o = cJSON_CreateObject();
     cJSON *inputs = cJSON_CreateArray();
@@ -451,8 +505,27 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
             goto out;
         }
     } else {
-        report_note(ctx, "dataset %s: no %s, rejection counts and reviewer agreement use kept records only", name, rej);
+        report_note(
+            ctx, "dataset %s: no %s, rejection counts and reviewer agreement use kept records only",
+            name, rej);
     }
+    char *embp = xasprintf("%s%s.embeddings.jsonl", dir, name);
+    if (d.n_emb == 0 && fileio_exists(embp)) {
+        rc = lineage_add(&ctx->lin, embp, "embeddings");
+        if (rc < 0) {
+            free(embp);
+            goto out;
+        }
+        cJSON_AddItemToArray(inputs, cJSON_CreateNumber(rc));
+        d.file = embp;
+        rc = jsonl_foreach(embp, on_embedding, &d);
+        if (d.rc || rc) {
+            rc = d.rc ? d.rc : rc;
+            free(embp);
+            goto out;
+        }
+    }
+    free(embp);
     if (fileio_exists(stp)) {
         rc = lineage_add(&ctx->lin, stp, "stats");
         if (rc < 0) goto out;
@@ -467,7 +540,10 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         const char *m = jget_str(stats, "method");
         if (m && !d.method) d.method = xstrdup(m);
     } else {
-        report_note(ctx, "dataset %s: no %s, stage counts, rates and cost are recounted from the records only", name, stp);
+        report_note(
+            ctx,
+            "dataset %s: no %s, stage counts, rates and cost are recounted from the records only",
+            name, stp);
     }
     rc = 0;
     if (d.simulated) {
@@ -484,8 +560,9 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
 
     /* counts */
     cJSON *counts = cJSON_AddObjectToObject(o, "counts");
-    static const char *const ckeys[] = {"generated", "phase1_rejected", "mu_rejected", "adjudicated",
-                                        "adjudicator_rejected", "accepted", "dedup_dropped", "kept", "failed"};
+    static const char *const ckeys[] = {
+        "generated", "phase1_rejected", "mu_rejected", "adjudicated", "adjudicator_rejected",
+        "accepted",  "dedup_dropped",   "kept",        "failed"};
     const cJSON *sc = stats ? cJSON_GetObjectItemCaseSensitive(stats, "counts") : NULL;
     if (!cJSON_IsObject(sc)) sc = stats;
     cJSON *fs = cJSON_AddObjectToObject(counts, "from_stats");
@@ -505,14 +582,16 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
     if (!isfinite(gen)) gen = (double)(d.n_kept + (size_t)d.n_rejected);
     double kept_stats = jget_num(sc, "kept", NAN);
     if (isfinite(kept_stats) && (long)kept_stats != (long)d.n_kept)
-        report_note(ctx, "dataset %s: stats.json says kept=%.0f but %s has %zu records", name, kept_stats, path,
-                    d.n_kept);
+        report_note(ctx, "dataset %s: stats.json says kept=%.0f but %s has %zu records", name,
+                    kept_stats, path, d.n_kept);
     cJSON_AddItemToObject(o, "acceptance_rate", jnum(gen > 0 ? (double)d.n_kept / gen : NAN));
     const cJSON *dm = stats ? cJSON_GetObjectItemCaseSensitive(stats, "dedup_method") : NULL;
     if (!dm && stats) dm = cJSON_GetObjectItemCaseSensitive(stats, "dedup");
     if (cJSON_IsObject(dm)) dm = cJSON_GetObjectItemCaseSensitive(dm, "method");
-    if (cJSON_IsString(dm)) cJSON_AddStringToObject(o, "dedup_method", dm->valuestring);
-    else cJSON_AddNullToObject(o, "dedup_method");
+    if (cJSON_IsString(dm))
+        cJSON_AddStringToObject(o, "dedup_method", dm->valuestring);
+    else
+        cJSON_AddNullToObject(o, "dedup_method");
 
     /* reviewers */
     cJSON *rvw = cJSON_AddObjectToObject(o, "reviewers");
@@ -538,17 +617,20 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         double rho = isfinite(alpha) && alpha > 0 ? alpha : 0;
         cJSON_AddItemToObject(rvw, "reviews_per_item", jnum(nbar));
         cJSON_AddItemToObject(rvw, "kish_neff_votes", jnum(units ? neff / units : NAN));
-        cJSON_AddItemToObject(rvw, "neff_correlated_votes", jnum(isfinite(nbar) ? nbar / (1 + (nbar - 1) * rho) : NAN));
+        cJSON_AddItemToObject(rvw, "neff_correlated_votes",
+                              jnum(isfinite(nbar) ? nbar / (1 + (nbar - 1) * rho) : NAN));
     }
     cJSON *pm = cJSON_AddObjectToObject(rvw, "per_model");
     const cJSON *msc;
     cJSON_ArrayForEach(msc, d.models_scores)
     {
-        double n = jget_num(msc, "n", 0), s = jget_num(msc, "sum", 0), q = jget_num(msc, "sumsq", 0);
+        double n = jget_num(msc, "n", 0), s = jget_num(msc, "sum", 0),
+               q = jget_num(msc, "sumsq", 0);
         cJSON *x = cJSON_AddObjectToObject(pm, msc->string);
         cJSON_AddNumberToObject(x, "n", n);
         cJSON_AddItemToObject(x, "mean", jnum(n ? s / n : NAN));
-        cJSON_AddItemToObject(x, "sd", jnum(n > 1 ? sqrt(fmax(0, (q - s * s / n) / (n - 1))) : NAN));
+        cJSON_AddItemToObject(x, "sd",
+                              jnum(n > 1 ? sqrt(fmax(0, (q - s * s / n) / (n - 1))) : NAN));
     }
 
     /* score distributions */
@@ -563,7 +645,9 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
     cJSON_AddItemToObject(hist, "adjudicator", hist_json(&d.adj_scores));
     cJSON_AddItemToObject(hist, "mu", hist_json(&d.mu_all));
     {
-        const cJSON *cfgs = stats ? first_obj(stats, (const char *const[]){"config", "grid", "params", NULL}) : NULL;
+        const cJSON *cfgs =
+            stats ? first_obj(stats, (const char *const[]){"config", "grid", "params", NULL})
+                  : NULL;
         cJSON_AddNumberToObject(scores, "tau", jget_num(cfgs, "tau", 8.0));
         cJSON_AddNumberToObject(scores, "delta", jget_num(cfgs, "delta", 1.5));
         cJSON *pts = cJSON_AddArrayToObject(scores, "mu_sigma");
@@ -574,11 +658,22 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
             cJSON_AddItemToArray(p, cJSON_CreateString(verdict_names[d.pts[i].verdict]));
             cJSON_AddItemToArray(pts, p);
         }
+        /* the ablation coordinates: synth writes config {reviewers, models[], policy,
+         * aggregation, instruction_checks, rounds}; n_reviewers / n_models /
+         * role_policy are accepted as the same */
         cJSON *grid = cJSON_AddObjectToObject(o, "grid");
-        static const char *const gk[] = {"n_reviewers", "n_models", "role_policy", "rounds"};
+        static const char *const gk[][2] = {{"n_reviewers", "reviewers"}, {"n_models", "models"},
+                                            {"role_policy", "policy"},    {"aggregation", NULL},
+                                            {"instruction_checks", NULL}, {"rounds", NULL}};
         for (size_t k = 0; k < GRA_ARRAY_LEN(gk); k++) {
-            const cJSON *v = cfgs ? cJSON_GetObjectItemCaseSensitive(cfgs, gk[k]) : NULL;
-            if (cJSON_IsNumber(v) || cJSON_IsString(v)) cJSON_AddItemToObject(grid, gk[k], cJSON_Duplicate(v, 0));
+            const cJSON *v = cfgs ? cJSON_GetObjectItemCaseSensitive(cfgs, gk[k][0]) : NULL;
+            if (!v && cfgs && gk[k][1]) v = cJSON_GetObjectItemCaseSensitive(cfgs, gk[k][1]);
+            if (cJSON_IsArray(v))
+                cJSON_AddNumberToObject(grid, gk[k][0], cJSON_GetArraySize(v));
+            else if (cJSON_IsBool(v))
+                cJSON_AddStringToObject(grid, gk[k][0], cJSON_IsTrue(v) ? "on" : "off");
+            else if (cJSON_IsNumber(v) || cJSON_IsString(v))
+                cJSON_AddItemToObject(grid, gk[k][0], cJSON_Duplicate(v, 0));
         }
     }
 
@@ -618,6 +713,13 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         cJSON_AddNumberToObject(es, "dim", (double)d.dim);
     } else {
         cJSON_AddNullToObject(div, "embedding_spread");
+        const char *dmn = jget_str(o, "dedup_method");
+        if (dmn && !strcmp(dmn, "embedding"))
+            report_note(ctx,
+                        "dataset %s: embeddings were made (dedup) but are not in the dataset files "
+                        "(record field \"embedding\" or %s.embeddings.jsonl): embedding spread not "
+                        "computed",
+                        name, name);
     }
     cJSON *len = cJSON_AddObjectToObject(o, "lengths");
     cJSON_AddItemToObject(len, "instruction_chars", dist_json(&d.instr_chars));
@@ -625,7 +727,8 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
     cJSON_AddItemToObject(len, "response_chars", dist_json(&d.resp_chars));
     cJSON_AddItemToObject(len, "response_words", dist_json(&d.resp_words));
 
-    /* rounds */
+    /* rounds (synth's stats.json rounds[] adds target and attempted) */
+    const cJSON *srounds = stats ? cJSON_GetObjectItemCaseSensitive(stats, "rounds") : NULL;
     cJSON *rounds = cJSON_AddArrayToObject(o, "rounds");
     long cum = 0;
     for (int r = 0; r < 64; r++) {
@@ -637,22 +740,47 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         cJSON_AddNumberToObject(x, "rejected", (double)d.rej_by_round[r]);
         cJSON_AddNumberToObject(x, "cumulative_kept", (double)cum);
         double tot = (double)(d.kept_by_round[r] + d.rej_by_round[r]);
+        const cJSON *sr;
+        cJSON_ArrayForEach(sr, srounds) if (cJSON_IsObject(sr) && jget_num(sr, "round", -1) == r)
+        {
+            double att = jget_num(sr, "attempted", NAN);
+            if (att > 0) tot = att;
+            cJSON_AddItemToObject(x, "attempted", jnum(att));
+            cJSON_AddItemToObject(x, "target", jnum(jget_num(sr, "target", NAN)));
+        }
         cJSON_AddItemToObject(x, "acceptance_rate", jnum((double)d.kept_by_round[r] / tot));
-        cJSON_AddItemToObject(x, "mu_kept_mean",
-                              jnum(d.kept_by_round[r] ? d.mu_sum_by_round[r] / (double)d.kept_by_round[r] : NAN));
+        cJSON_AddItemToObject(
+            x, "mu_kept_mean",
+            jnum(d.kept_by_round[r] ? d.mu_sum_by_round[r] / (double)d.kept_by_round[r] : NAN));
         cJSON_AddItemToArray(rounds, x);
     }
 
-    /* rates and cost */
-    const cJSON *roles = stats ? first_obj(stats, (const char *const[]){"roles", "per_role", NULL}) : NULL;
-    const cJSON *models = stats ? first_obj(stats, (const char *const[]){"models", "per_model", NULL}) : NULL;
-    cJSON_AddItemToObject(o, "roles", rates_of(roles));
-    cJSON_AddItemToObject(o, "models", rates_of(models));
-    const cJSON *rm = stats ? first_obj(stats, (const char *const[]){"per_role_model", "by_role_model", NULL}) : NULL;
+    /* rates and cost: synth writes usage {by_role, by_model, by_role_model, total}
+     * and the client's counters under runtime.client {tags, models, by_tag_model} */
+    const cJSON *usage = stats ? cJSON_GetObjectItemCaseSensitive(stats, "usage") : NULL;
+    const cJSON *client = stats ? cJSON_GetObjectItemCaseSensitive(
+                                      cJSON_GetObjectItemCaseSensitive(stats, "runtime"), "client")
+                                : NULL;
+    const cJSON *roles =
+        stats ? first_obj(stats, (const char *const[]){"roles", "per_role", NULL}) : NULL;
+    if (!roles && usage) roles = first_obj(usage, (const char *const[]){"by_role", NULL});
+    const cJSON *models =
+        stats ? first_obj(stats, (const char *const[]){"models", "per_model", NULL}) : NULL;
+    if (!models && usage) models = first_obj(usage, (const char *const[]){"by_model", NULL});
+    cJSON_AddItemToObject(o, "roles",
+                          rates_of(roles, cJSON_GetObjectItemCaseSensitive(client, "tags")));
+    cJSON_AddItemToObject(o, "models",
+                          rates_of(models, cJSON_GetObjectItemCaseSensitive(client, "models")));
+    const cJSON *rm =
+        stats ? first_obj(stats, (const char *const[]){"per_role_model", "by_role_model", NULL})
+              : NULL;
+    if (!rm && usage) rm = first_obj(usage, (const char *const[]){"by_role_model", NULL});
     if (rm) {
         cJSON *x = cJSON_AddObjectToObject(o, "role_models");
         const cJSON *r;
-        cJSON_ArrayForEach(r, rm) cJSON_AddItemToObject(x, r->string, rates_of(r));
+        const cJSON *tm = cJSON_GetObjectItemCaseSensitive(client, "by_tag_model");
+        cJSON_ArrayForEach(r, rm) cJSON_AddItemToObject(
+            x, r->string, rates_of(r, cJSON_GetObjectItemCaseSensitive(tm, r->string)));
     }
     cJSON *cost = cJSON_AddObjectToObject(o, "cost");
     double tok = 0, flops = 0;
@@ -668,7 +796,8 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         cJSON_AddNumberToObject(x, "prompt_tokens", pt);
         cJSON_AddNumberToObject(x, "completion_tokens", ct);
         cJSON_AddItemToObject(x, "flops", jnum(fl));
-        cJSON_AddItemToObject(x, "tokens_per_kept", jnum(d.n_kept ? (pt + ct) / (double)d.n_kept : NAN));
+        cJSON_AddItemToObject(x, "tokens_per_kept",
+                              jnum(d.n_kept ? (pt + ct) / (double)d.n_kept : NAN));
         cJSON_AddItemToObject(x, "flops_per_kept", jnum(d.n_kept ? fl / (double)d.n_kept : NAN));
         tok += pt + ct;
         if (isfinite(fl)) {
@@ -677,18 +806,27 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         }
     }
     double tflops = jget_num(stats, "flops", NAN);
+    if (!isfinite(tflops) && usage)
+        tflops = jget_num(cJSON_GetObjectItemCaseSensitive(usage, "total"), "flops", NAN);
     if (isfinite(tflops)) {
         flops = tflops;
         have_flops = true;
     }
-    cJSON_AddStringToObject(cost, "source", roles ? "stats.json" : "record usage (kept and rejected)");
+    cJSON_AddStringToObject(cost, "source",
+                            roles ? "stats.json" : "record usage (kept and rejected)");
     cJSON_AddNumberToObject(cost, "tokens", tok);
     cJSON_AddItemToObject(cost, "flops", jnum(have_flops ? flops : NAN));
     cJSON_AddItemToObject(cost, "tokens_per_kept", jnum(d.n_kept ? tok / (double)d.n_kept : NAN));
-    cJSON_AddItemToObject(cost, "flops_per_kept", jnum(have_flops && d.n_kept ? flops / (double)d.n_kept : NAN));
+    cJSON_AddItemToObject(cost, "flops_per_kept",
+                          jnum(have_flops && d.n_kept ? flops / (double)d.n_kept : NAN));
     if (!have_flops)
-        report_note(ctx, "dataset %s: no FLOPs in stats.json (2 x params x tokens needs the model sizes)", name);
-    cJSON_AddItemToObject(o, "wall_time_s", jnum(jget_num(stats, "wall_time_s", NAN)));
+        report_note(
+            ctx, "dataset %s: no FLOPs in stats.json (2 x params x tokens needs the model sizes)",
+            name);
+    double wall = jget_num(stats, "wall_time_s", NAN);
+    if (!isfinite(wall))
+        wall = jget_num(cJSON_GetObjectItemCaseSensitive(stats, "runtime"), "wall_time_s", NAN);
+    cJSON_AddItemToObject(o, "wall_time_s", jnum(wall));
     cJSON_AddItemToArray(list, o);
     o = NULL;
 out:
@@ -716,12 +854,19 @@ static void cost_compare(struct report_ctx *ctx, cJSON *list)
         {
             const char *mb = jget_str(b, "method");
             if (!mb || strncmp(mb, "large", 5)) continue;
-            const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a, "cost"), *cb = cJSON_GetObjectItemCaseSensitive(b, "cost");
-            double ka = jget_num(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "counts"), "from_files"), "kept", 0);
-            double kb = jget_num(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "counts"), "from_files"), "kept", 0);
+            const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a, "cost"),
+                        *cb = cJSON_GetObjectItemCaseSensitive(b, "cost");
+            double ka = jget_num(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(a, "counts"), "from_files"),
+                                 "kept", 0);
+            double kb = jget_num(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(b, "counts"), "from_files"),
+                                 "kept", 0);
             double n = ka < kb ? ka : kb;
-            double fa = jget_num(ca, "flops_per_kept", NAN), fb = jget_num(cb, "flops_per_kept", NAN);
-            double ta = jget_num(ca, "tokens_per_kept", NAN), tb = jget_num(cb, "tokens_per_kept", NAN);
+            double fa = jget_num(ca, "flops_per_kept", NAN),
+                   fb = jget_num(cb, "flops_per_kept", NAN);
+            double ta = jget_num(ca, "tokens_per_kept", NAN),
+                   tb = jget_num(cb, "tokens_per_kept", NAN);
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "gra", jget_str(a, "name"));
             cJSON_AddStringToObject(o, "baseline", jget_str(b, "name"));
@@ -745,7 +890,8 @@ static int cmp_str(const void *x, const void *y)
 int analysis_datasets(struct report_ctx *ctx)
 {
     cJSON *list = cJSON_AddArrayToObject(ctx->summary, "datasets");
-    if (ctx->n_datasets > 1) qsort(ctx->dataset_paths, (size_t)ctx->n_datasets, sizeof(char *), cmp_str);
+    if (ctx->n_datasets > 1)
+        qsort(ctx->dataset_paths, (size_t)ctx->n_datasets, sizeof(char *), cmp_str);
     for (int i = 0; i < ctx->n_datasets; i++) {
         int rc = one_dataset(ctx, ctx->dataset_paths[i], list);
         if (rc) return rc;
@@ -758,7 +904,8 @@ int analysis_datasets(struct report_ctx *ctx)
         cJSON *j = NULL;
         int rc = json_read_file(ctx->decontam_paths[i], &j);
         if (rc) return rc;
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "simulated"))) ctx->simulated = ctx->lin.simulated[li] = true;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "simulated")))
+            ctx->simulated = ctx->lin.simulated[li] = true;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "file", ctx->decontam_paths[i]);
         cJSON_AddNumberToObject(o, "input", li);
@@ -766,6 +913,7 @@ int analysis_datasets(struct report_ctx *ctx)
         cJSON_AddItemToArray(dc, o);
     }
     if (ctx->n_datasets && !ctx->n_decontam)
-        report_note(ctx, "no RUN/decontam*.json: decontamination overlap not reported (run gra decontam)");
+        report_note(
+            ctx, "no RUN/decontam*.json: decontamination overlap not reported (run gra decontam)");
     return 0;
 }

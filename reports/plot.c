@@ -61,8 +61,8 @@ static void fig_init(struct fig *f, struct report_ctx *ctx, const char *name, co
     f->ctx = ctx;
     f->name = xstrdup(name);
     for (char *p = f->name; *p; p++) /* a file name from data: keep it plain */
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-              *p == '_' || *p == '.'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
             *p = '_';
     f->title = xstrdup(title);
     f->dir = path_join(ctx->out_dir, "figures");
@@ -106,7 +106,8 @@ static void fig_row(struct fig *f, const char *fmt, ...)
         if (fmt[i] == 's') {
             const char *s = va_arg(ap, const char *);
             buf_putc(&f->tsv, '"');
-            for (const char *p = s; *p; p++) buf_putc(&f->tsv, (*p == '\t' || *p == '\n' || *p == '"') ? ' ' : *p);
+            for (const char *p = s; *p; p++)
+                buf_putc(&f->tsv, (*p == '\t' || *p == '\n' || *p == '"') ? ' ' : *p);
             buf_putc(&f->tsv, '"');
             cJSON_AddItemToArray(row, cJSON_CreateString(s));
         } else {
@@ -137,11 +138,13 @@ static void gp_head(struct fig *f, int w, int h)
     char *svg = fig_file(f, "svg"), *tsv = fig_file(f, "tsv");
     struct buf *g = &f->gp;
     buf_appendf(g, "# %s: drawn by gra report; data in %s.tsv\n", f->name, f->name);
-    buf_appendf(g, "set terminal svg size %d,%d noenhanced font \"%s\" background rgb \"white\"\n", w, h, FONT);
+    buf_appendf(g, "set terminal svg size %d,%d noenhanced font \"%s\" background rgb \"white\"\n",
+                w, h, FONT);
     buf_puts(g, "set output ");
     gp_quote(g, svg);
-    buf_puts(g, "\nset encoding utf8\nset datafile separator \"\\t\"\nset datafile missing \"NaN\"\n"
-                "set datafile commentschars \"#\"\nset title ");
+    buf_puts(g,
+             "\nset encoding utf8\nset datafile separator \"\\t\"\nset datafile missing \"NaN\"\n"
+             "set datafile commentschars \"#\"\nset title ");
     gp_quote(g, f->title);
     buf_puts(g, "\ndata = ");
     gp_quote(g, tsv);
@@ -153,8 +156,10 @@ static void gp_head(struct fig *f, int w, int h)
 static void gp_tail(struct fig *f, int w, int h)
 {
     char *png = fig_file(f, "png");
-    buf_appendf(&f->gp, "set terminal pngcairo size %d,%d noenhanced font \"%s\" background rgb \"white\"\n", w, h,
-                FONT);
+    buf_appendf(
+        &f->gp,
+        "set terminal pngcairo size %d,%d noenhanced font \"%s\" background rgb \"white\"\n", w, h,
+        FONT);
     buf_puts(&f->gp, "set output ");
     gp_quote(&f->gp, png);
     buf_puts(&f->gp, "\nreplot\nset output\n");
@@ -172,7 +177,8 @@ static int run_gnuplot(const char *script, const char *log)
     pid_t pid;
     int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return err(GRA_EEXTERNAL, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(rc));
+    if (rc != 0)
+        return err(GRA_EEXTERNAL, "cannot run gnuplot: %s (install gnuplot-nox)", strerror(rc));
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) return err(GRA_EEXTERNAL, "waitpid gnuplot: %s", strerror(errno));
@@ -181,8 +187,8 @@ static int run_gnuplot(const char *script, const char *log)
         size_t n = 0;
         fileio_read(log, &text, &n);
         int e = err(GRA_EEXTERNAL, "gnuplot %s failed (%s %d): %s", script,
-                    WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-                    text ? text : "(no log)");
+                    WIFEXITED(st) ? "exit" : "signal",
+                    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), text ? text : "(no log)");
         free(text);
         return e;
     }
@@ -246,8 +252,10 @@ static int fig_accuracy(struct report_ctx *ctx, cJSON *figs)
     const cJSON *acc = arr(ctx->summary, "accuracy");
     if (!acc || cJSON_GetArraySize(acc) == 0) return 0;
     struct fig f;
-    static const char *const cols[] = {"x", "student", "benchmark", "accuracy_pct", "ci_low_pct", "ci_high_pct", NULL};
-    fig_init(&f, ctx, "accuracy", "Accuracy per benchmark (95% percentile bootstrap interval)", cols);
+    static const char *const cols[] = {"x",          "student",     "benchmark", "accuracy_pct",
+                                       "ci_low_pct", "ci_high_pct", NULL};
+    fig_init(&f, ctx, "accuracy", "Accuracy per benchmark (95% percentile bootstrap interval)",
+             cols);
     int S = r->n_students, K = r->n_benchmarks;
     double w = 0.8 / S;
     for (int s = 0; s < S; s++) {
@@ -268,8 +276,11 @@ static int fig_accuracy(struct report_ctx *ctx, cJSON *figs)
     if (W < 720) W = 720;
     gp_head(&f, W, H);
     struct buf *g = &f.gp;
-    buf_appendf(g, "set ylabel \"accuracy (%%)\"\nset yrange [0:100]\nset xrange [-0.6:%f]\nset grid ytics\n"
-                   "set key outside right top\nset xtics (", K - 0.4);
+    buf_appendf(
+        g,
+        "set ylabel \"accuracy (%%)\"\nset yrange [0:100]\nset xrange [-0.6:%f]\nset grid ytics\n"
+        "set key outside right top\nset xtics (",
+        K - 0.4);
     for (int k = 0; k < K; k++) {
         if (k) buf_puts(g, ", ");
         gp_quote(g, r->benchmarks[k]);
@@ -277,12 +288,15 @@ static int fig_accuracy(struct report_ctx *ctx, cJSON *figs)
     }
     buf_puts(g, ")\nplot ");
     for (int s = 0; s < S; s++) {
-        buf_appendf(g, "%sdata index %d using 1:4:5:6 with yerrorbars pt 7 ps 0.9 lw 1.5 title ", s ? ", \\\n  " : "", s);
+        buf_appendf(g, "%sdata index %d using 1:4:5:6 with yerrorbars pt 7 ps 0.9 lw 1.5 title ",
+                    s ? ", \\\n  " : "", s);
         gp_quote(g, r->students[s]);
     }
     buf_puts(g, "\n");
     gp_tail(&f, W, H);
-    return fig_finish(&f, figs, "Points: accuracy (pass@1 for code); bars: 95% percentile bootstrap interval over items.");
+    return fig_finish(
+        &f, figs,
+        "Points: accuracy (pass@1 for code); bars: 95% percentile bootstrap interval over items.");
 }
 
 /* ---- figure 2: forest plot of paired differences ---- */
@@ -293,8 +307,9 @@ static int fig_forest(struct report_ctx *ctx, cJSON *figs)
     if (R == 0) return 0;
     struct fig f;
     static const char *const cols[] = {"y", "label", "diff_pts", "ci_low_pts", "ci_high_pts", NULL};
-    char *title = xasprintf("Paired differences a - b (points, 95%% paired bootstrap) vs equivalence band +/-%g",
-                            ctx->cfg.margin);
+    char *title = xasprintf(
+        "Paired differences a - b (points, 95%% paired bootstrap) vs equivalence band +/-%g",
+        ctx->cfg.margin);
     fig_init(&f, ctx, "forest", title, cols);
     free(title);
     fig_block(&f);
@@ -304,8 +319,10 @@ static int fig_forest(struct report_ctx *ctx, cJSON *figs)
     cJSON_ArrayForEach(o, cmp)
     {
         const cJSON *ci = arr(o, "ci");
-        labels[i] = xasprintf("%s: %s - %s", jget_str(o, "benchmark"), jget_str(o, "a"), jget_str(o, "b"));
-        fig_row(&f, "dsddd", (double)(R - 1 - i), labels[i], jget_num(o, "diff", NAN), arr_num(ci, 0), arr_num(ci, 1));
+        labels[i] =
+            xasprintf("%s: %s - %s", jget_str(o, "benchmark"), jget_str(o, "a"), jget_str(o, "b"));
+        fig_row(&f, "dsddd", (double)(R - 1 - i), labels[i], jget_num(o, "diff", NAN),
+                arr_num(ci, 0), arr_num(ci, 1));
         i++;
     }
     int W = 1000, H = 160 + 26 * R;
@@ -313,12 +330,15 @@ static int fig_forest(struct report_ctx *ctx, cJSON *figs)
     gp_head(&f, W, H);
     struct buf *g = &f.gp;
     double m = ctx->cfg.margin;
-    buf_appendf(g, "set xlabel \"difference (points)\"\nset yrange [-0.8:%f]\nset grid xtics\nunset key\n"
-                   "set lmargin 42\n"
-                   "set object 1 rect from %g, graph 0 to %g, graph 1 fc rgb \"#cfe3ff\" fs solid 0.6 noborder behind\n"
-                   "set arrow 1 from 0, graph 0 to 0, graph 1 nohead lc rgb \"#555555\" dt 2\n"
-                   "set ytics (",
-                R - 0.2, -m, m);
+    buf_appendf(
+        g,
+        "set xlabel \"difference (points)\"\nset yrange [-0.8:%f]\nset grid xtics\nunset key\n"
+        "set lmargin 42\n"
+        "set object 1 rect from %g, graph 0 to %g, graph 1 fc rgb \"#cfe3ff\" fs solid 0.6 "
+        "noborder behind\n"
+        "set arrow 1 from 0, graph 0 to 0, graph 1 nohead lc rgb \"#555555\" dt 2\n"
+        "set ytics (",
+        R - 0.2, -m, m);
     for (int k = 0; k < R; k++) {
         if (k) buf_puts(g, ", ");
         gp_quote(g, labels[k]);
@@ -326,10 +346,13 @@ static int fig_forest(struct report_ctx *ctx, cJSON *figs)
         free(labels[k]);
     }
     free(labels);
-    buf_puts(g, ")\nplot data using 3:1:4:5 with xerrorbars pt 7 ps 1 lw 1.5 lc rgb \"#1f4e9c\" notitle\n");
+    buf_puts(
+        g,
+        ")\nplot data using 3:1:4:5 with xerrorbars pt 7 ps 1 lw 1.5 lc rgb \"#1f4e9c\" notitle\n");
     gp_tail(&f, W, H);
     return fig_finish(&f, figs,
-                      "Points: difference a - b in points; bars: 95% paired bootstrap interval. Shaded: the equivalence "
+                      "Points: difference a - b in points; bars: 95% paired bootstrap interval. "
+                      "Shaded: the equivalence "
                       "band (+/- margin); dashed: zero. Parity is a claim about the band.");
 }
 
@@ -346,7 +369,8 @@ static int fig_rounds(struct report_ctx *ctx, cJSON *figs)
     cJSON_ArrayForEach(d, ds) if (cJSON_GetArraySize(arr(d, "rounds")) > 0) n++;
     if (n == 0) return 0;
     struct fig f;
-    static const char *const cols[] = {"round", "dataset", "cumulative_kept", "acceptance_rate", "mu_kept_mean", NULL};
+    static const char *const cols[] = {"round",           "dataset",      "cumulative_kept",
+                                       "acceptance_rate", "mu_kept_mean", NULL};
     fig_init(&f, ctx, "rounds", "Rounds: cumulative kept records and acceptance rate", cols);
     char **names = xcalloc((size_t)n, sizeof *names);
     int k = 0;
@@ -356,19 +380,25 @@ static int fig_rounds(struct report_ctx *ctx, cJSON *figs)
         if (cJSON_GetArraySize(rs) == 0) continue;
         names[k++] = xstrdup(jget_str(d, "name"));
         fig_block(&f);
-        cJSON_ArrayForEach(r, rs) fig_row(&f, "dsddd", jget_num(r, "round", NAN), jget_str(d, "name"),
-                                          jget_num(r, "cumulative_kept", NAN), jget_num(r, "acceptance_rate", NAN),
-                                          jget_num(r, "mu_kept_mean", NAN));
+        cJSON_ArrayForEach(r, rs)
+            fig_row(&f, "dsddd", jget_num(r, "round", NAN), jget_str(d, "name"),
+                    jget_num(r, "cumulative_kept", NAN), jget_num(r, "acceptance_rate", NAN),
+                    jget_num(r, "mu_kept_mean", NAN));
     }
     gp_head(&f, 960, 520);
     struct buf *g = &f.gp;
-    buf_puts(g, "set xlabel \"round\"\nset ylabel \"cumulative kept records\"\nset y2label \"acceptance rate\"\n"
-                "set y2range [0:1]\nset y2tics\nset ytics nomirror\nset xtics 1\nset grid\nset key outside right top\n"
+    buf_puts(g, "set xlabel \"round\"\nset ylabel \"cumulative kept records\"\nset y2label "
+                "\"acceptance rate\"\n"
+                "set y2range [0:1]\nset y2tics\nset ytics nomirror\nset xtics 1\nset grid\nset key "
+                "outside right top\n"
                 "plot ");
     for (int i = 0; i < n; i++) {
-        buf_appendf(g, "%sdata index %d using 1:3 with linespoints pt 7 lw 2 lc %d title ", i ? ", \\\n  " : "", i, i + 1);
+        buf_appendf(g, "%sdata index %d using 1:3 with linespoints pt 7 lw 2 lc %d title ",
+                    i ? ", \\\n  " : "", i, i + 1);
         gp_quote(g, names[i]);
-        buf_appendf(g, ", data index %d using 1:4 axes x1y2 with linespoints dt 2 pt 6 lc %d title ", i, i + 1);
+        buf_appendf(g,
+                    ", data index %d using 1:4 axes x1y2 with linespoints dt 2 pt 6 lc %d title ",
+                    i, i + 1);
         char *t = xasprintf("%s acceptance", names[i]);
         gp_quote(g, t);
         free(t);
@@ -377,7 +407,9 @@ static int fig_rounds(struct report_ctx *ctx, cJSON *figs)
     free(names);
     buf_puts(g, "\n");
     gp_tail(&f, 960, 520);
-    return fig_finish(&f, figs, "Solid: cumulative kept records by round; dashed: share of the round's samples kept.");
+    return fig_finish(
+        &f, figs,
+        "Solid: cumulative kept records by round; dashed: share of the round's samples kept.");
 }
 
 /* ---- figures 4/5: score histograms and mu/sigma scatter per dataset ---- */
@@ -394,64 +426,84 @@ static int fig_scores(struct report_ctx *ctx, cJSON *figs)
         if (nrev > 0) {
             struct fig f;
             static const char *const cols[] = {"bin_centre", "reviewer", "adjudicator", "mu", NULL};
-            char *fname = xasprintf("scores_%s", name), *title = xasprintf("%s: score distributions", name);
+            char *fname = xasprintf("scores_%s", name),
+                 *title = xasprintf("%s: score distributions", name);
             fig_init(&f, ctx, fname, title, cols);
             fig_block(&f);
             const cJSON *hr = arr(h, "reviewer"), *ha = arr(h, "adjudicator"), *hm = arr(h, "mu");
             for (int b = 0; b < 20; b++)
                 fig_row(&f, "dddd", 0.25 + 0.5 * b, arr_num(hr, b), arr_num(ha, b), arr_num(hm, b));
             gp_head(&f, 900, 480);
-            buf_puts(&f.gp, "set xlabel \"score (0-10)\"\nset ylabel \"count\"\nset xrange [0:10]\nset yrange [0:*]\n"
-                            "set style fill transparent solid 0.45 noborder\nset boxwidth 0.45\nset grid ytics\nset key top left\n"
-                            "plot data using ($1-0.12):2 with boxes lc rgb \"#1f77b4\" title \"reviewer scores\", \\\n"
-                            "  data using ($1+0.12):3 with boxes lc rgb \"#d62728\" title \"adjudicator scores\", \\\n"
-                            "  data using 1:4 with linespoints pt 7 lw 2 lc rgb \"#2ca02c\" title \"committee mean mu\"\n");
+            buf_puts(&f.gp, "set xlabel \"score (0-10)\"\nset ylabel \"count\"\nset xrange "
+                            "[0:10]\nset yrange [0:*]\n"
+                            "set style fill transparent solid 0.45 noborder\nset boxwidth "
+                            "0.45\nset grid ytics\nset key top left\n"
+                            "plot data using ($1-0.12):2 with boxes lc rgb \"#1f77b4\" title "
+                            "\"reviewer scores\", \\\n"
+                            "  data using ($1+0.12):3 with boxes lc rgb \"#d62728\" title "
+                            "\"adjudicator scores\", \\\n"
+                            "  data using 1:4 with linespoints pt 7 lw 2 lc rgb \"#2ca02c\" title "
+                            "\"committee mean mu\"\n");
             gp_tail(&f, 900, 480);
-            rc = fig_finish(&f, figs, "Reviewer scores (mean of six dimensions), adjudicator scores and the committee mean, bins of 0.5.");
+            rc = fig_finish(&f, figs,
+                            "Reviewer scores (mean of six dimensions), adjudicator scores and the "
+                            "committee mean, bins of 0.5.");
             free(fname);
             free(title);
             if (rc) return rc;
         }
         const cJSON *pts = arr(sc, "mu_sigma");
         if (cJSON_GetArraySize(pts) == 0) continue;
-        static const char *const verdicts[] = {"accepted", "adjudicated_kept", "adjudicator_rejected", "mu_rejected",
-                                               "other"};
-        static const char *const colours[] = {"#2ca02c", "#1f77b4", "#d62728", "#7f7f7f", "#ff7f0e"};
+        static const char *const verdicts[] = {"accepted", "adjudicated_kept",
+                                               "adjudicator_rejected", "mu_rejected", "other"};
+        static const char *const colours[] = {"#2ca02c", "#1f77b4", "#d62728", "#7f7f7f",
+                                              "#ff7f0e"};
         struct fig f;
         static const char *const cols[] = {"mu", "sigma", "verdict", NULL};
-        char *fname = xasprintf("musigma_%s", name), *title = xasprintf("%s: committee mean vs spread", name);
+        char *fname = xasprintf("musigma_%s", name),
+             *title = xasprintf("%s: committee mean vs spread", name);
         fig_init(&f, ctx, fname, title, cols);
         int used[5] = {0}, nb = 0;
         for (int v = 0; v < 5; v++) {
             const cJSON *p;
             int any = 0;
-            cJSON_ArrayForEach(p, pts) if (!strcmp(cJSON_GetArrayItem(p, 2)->valuestring, verdicts[v])) any = 1;
+            cJSON_ArrayForEach(
+                p, pts) if (!strcmp(cJSON_GetArrayItem(p, 2)->valuestring, verdicts[v])) any = 1;
             if (!any) continue;
             fig_block(&f);
             used[v] = 1 + nb++;
-            cJSON_ArrayForEach(p, pts) if (!strcmp(cJSON_GetArrayItem(p, 2)->valuestring, verdicts[v]))
+            cJSON_ArrayForEach(p,
+                               pts) if (!strcmp(cJSON_GetArrayItem(p, 2)->valuestring, verdicts[v]))
                 fig_row(&f, "dds", arr_num(p, 0), arr_num(p, 1), verdicts[v]);
         }
         double tau = jget_num(sc, "tau", 8), delta = jget_num(sc, "delta", 1.5);
         gp_head(&f, 900, 560);
-        buf_appendf(&f.gp, "set xlabel \"committee mean mu\"\nset ylabel \"committee spread sigma\"\nset xrange [0:10.2]\n"
-                           "set yrange [0:*]\nset grid\nset key outside right top\n"
-                           "set arrow 1 from %g, graph 0 to %g, graph 1 nohead lw 1.5 dt 2 lc rgb \"#000000\"\n"
-                           "set arrow 2 from graph 0, first %g to graph 1, first %g nohead lw 1.5 dt 2 lc rgb \"#000000\"\n"
-                           "set label 1 \"tau = %g\" at %g, graph 0.97 left offset 0.5,0\n"
-                           "set label 2 \"delta = %g\" at graph 0.02, first %g offset 0,0.7\nplot ",
-                    tau, tau, delta, delta, tau, tau, delta, delta);
+        buf_appendf(
+            &f.gp,
+            "set xlabel \"committee mean mu\"\nset ylabel \"committee spread sigma\"\nset xrange "
+            "[0:10.2]\n"
+            "set yrange [0:*]\nset grid\nset key outside right top\n"
+            "set arrow 1 from %g, graph 0 to %g, graph 1 nohead lw 1.5 dt 2 lc rgb \"#000000\"\n"
+            "set arrow 2 from graph 0, first %g to graph 1, first %g nohead lw 1.5 dt 2 lc rgb "
+            "\"#000000\"\n"
+            "set label 1 \"tau = %g\" at %g, graph 0.97 left offset 0.5,0\n"
+            "set label 2 \"delta = %g\" at graph 0.02, first %g offset 0,0.7\nplot ",
+            tau, tau, delta, delta, tau, tau, delta, delta);
         int first = 1;
         for (int v = 0; v < 5; v++) {
             if (!used[v]) continue;
-            buf_appendf(&f.gp, "%sdata index %d using 1:2 with points pt 7 ps 0.6 lc rgb \"%s\" title \"%s\"",
-                        first ? "" : ", \\\n  ", used[v] - 1, colours[v], verdicts[v]);
+            buf_appendf(
+                &f.gp,
+                "%sdata index %d using 1:2 with points pt 7 ps 0.6 lc rgb \"%s\" title \"%s\"",
+                first ? "" : ", \\\n  ", used[v] - 1, colours[v], verdicts[v]);
             first = 0;
         }
         buf_puts(&f.gp, "\n");
         gp_tail(&f, 900, 560);
-        rc = fig_finish(&f, figs, "Each sample the committee scored: accept when mu >= tau and sigma <= delta; "
-                                  "adjudicate when sigma > delta; reject when mu < tau.");
+        rc = fig_finish(
+            &f, figs,
+            "Each sample the committee scored: accept when mu >= tau and sigma <= delta; "
+            "adjudicate when sigma > delta; reject when mu < tau.");
         free(fname);
         free(title);
         if (rc) return rc;
@@ -462,18 +514,22 @@ static int fig_scores(struct report_ctx *ctx, cJSON *figs)
 /* macro accuracy of the student trained on a dataset, when the manifest says which */
 static double student_quality(struct report_ctx *ctx, const char *dataset)
 {
-    const cJSON *st = ctx->manifest ? cJSON_GetObjectItemCaseSensitive(ctx->manifest, "students") : NULL;
-    const cJSON *s;
     const char *student = NULL;
-    cJSON_ArrayForEach(s, st)
-    {
-        const char *dsn = jget_str(s, "dataset");
-        if (dsn && !strcmp(dsn, dataset)) student = s->string ? s->string : jget_str(s, "name");
-    }
+    for (int i = 0; i < ctx->cfg.n_sd && !student; i++)
+        if (!strcmp(ctx->cfg.sd_datasets[i], dataset)) student = ctx->cfg.sd_students[i];
+    const cJSON *st =
+        ctx->manifest ? cJSON_GetObjectItemCaseSensitive(ctx->manifest, "students") : NULL;
+    const cJSON *s;
+    if (!student) cJSON_ArrayForEach(s, st)
+        {
+            const char *dsn = jget_str(s, "dataset");
+            if (dsn && !strcmp(dsn, dataset)) student = s->string ? s->string : jget_str(s, "name");
+        }
     if (!student) return NAN;
     const cJSON *m;
-    cJSON_ArrayForEach(m, arr(ctx->summary, "macro")) if (!strcmp(jget_str(m, "student"), student))
-        return 100 * jget_num(m, "accuracy", NAN);
+    cJSON_ArrayForEach(
+        m, arr(ctx->summary, "macro")) if (!strcmp(jget_str(m, "student"), student)) return 100 *
+        jget_num(m, "accuracy", NAN);
     return NAN;
 }
 
@@ -487,36 +543,54 @@ static int fig_cost(struct report_ctx *ctx, cJSON *figs)
     {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "cost");
         if (!isfinite(jget_num(c, "flops_per_kept", NAN))) flops = false;
-        if (isfinite(jget_num(c, "tokens_per_kept", NAN)) && jget_num(c, "tokens_per_kept", 0) > 0) n++;
+        if (isfinite(jget_num(c, "tokens_per_kept", NAN)) && jget_num(c, "tokens_per_kept", 0) > 0)
+            n++;
         if (isfinite(student_quality(ctx, jget_str(d, "name")))) acc = true;
     }
     if (n == 0) return 0;
     struct fig f;
-    static const char *const cols[] = {"dataset", "cost_per_kept", "mu_kept_mean", "student_macro_accuracy_pct", NULL};
+    static const char *const cols[] = {"dataset", "cost_per_kept", "mu_kept_mean",
+                                       "student_macro_accuracy_pct", NULL};
     fig_init(&f, ctx, "cost_quality",
-             flops ? "Cost vs quality: FLOPs per kept record" : "Cost vs quality: tokens per kept record", cols);
+             flops ? "Cost vs quality: FLOPs per kept record"
+                   : "Cost vs quality: tokens per kept record",
+             cols);
     fig_block(&f);
     cJSON_ArrayForEach(d, ds)
     {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "cost");
         double x = jget_num(c, flops ? "flops_per_kept" : "tokens_per_kept", NAN);
         if (!isfinite(x) || x <= 0) continue;
-        double q = jget_num(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
+        double q = jget_num(cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
                             "mean", NAN);
         fig_row(&f, "sddd", jget_str(d, "name"), x, q, student_quality(ctx, jget_str(d, "name")));
     }
     gp_head(&f, 900, 540);
-    buf_appendf(&f.gp, "set xlabel \"%s per kept record (log scale)\"\nset logscale x\nset ylabel \"mean committee score mu of kept records\"\n"
-                       "set grid\nset key outside right top\nset offsets graph 0.1, graph 0.1, graph 0.1, graph 0.1\n",
+    buf_appendf(&f.gp,
+                "set xlabel \"%s per kept record (log scale)\"\nset logscale x\nset ylabel \"mean "
+                "committee score mu of kept records\"\n"
+                "set grid\nset key outside right top\nset offsets graph 0.1, graph 0.1, graph 0.1, "
+                "graph 0.1\n",
                 flops ? "FLOPs" : "tokens");
-    if (acc) buf_puts(&f.gp, "set y2label \"student macro accuracy (%)\"\nset y2tics\nset ytics nomirror\n");
-    buf_puts(&f.gp, "plot data using 2:3 with points pt 7 ps 1.4 lc rgb \"#1f4e9c\" title \"data quality (mu)\", \\\n"
+    if (acc)
+        buf_puts(&f.gp,
+                 "set y2label \"student macro accuracy (%)\"\nset y2tics\nset ytics nomirror\n");
+    buf_puts(&f.gp, "plot data using 2:3 with points pt 7 ps 1.4 lc rgb \"#1f4e9c\" title \"data "
+                    "quality (mu)\", \\\n"
                     "  data using 2:3:1 with labels offset 1,0.8 left notitle");
-    if (acc) buf_puts(&f.gp, ", \\\n  data using 2:4 axes x1y2 with points pt 5 ps 1.2 lc rgb \"#d62728\" title \"student accuracy\"");
+    if (acc)
+        buf_puts(&f.gp, ", \\\n  data using 2:4 axes x1y2 with points pt 5 ps 1.2 lc rgb "
+                        "\"#d62728\" title \"student accuracy\""
+                        ", \\\n  data using 2:4:1 axes x1y2 with labels offset 1,-0.8 left tc rgb "
+                        "\"#d62728\" notitle");
     buf_puts(&f.gp, "\n");
     gp_tail(&f, 900, 540);
-    return fig_finish(&f, figs, "Each point is a dataset: its synthesis cost per kept record against the committee's mean score of what it kept"
-                                " (and the macro accuracy of the student trained on it when the manifest maps students to datasets).");
+    return fig_finish(&f, figs,
+                      "Each point is a dataset: its synthesis cost per kept record against the "
+                      "committee's mean score of what it kept"
+                      " (and the macro accuracy of the student trained on it when the manifest "
+                      "maps students to datasets).");
 }
 
 /* ---- figure 7: ablation curves over a grid parameter ----
@@ -531,7 +605,8 @@ static const cJSON *grid_value(const cJSON *d, const char *param, const char *me
 
 static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
 {
-    static const char *const params[] = {"n_reviewers", "n_models", "role_policy"};
+    static const char *const params[] = {"n_reviewers", "n_models", "role_policy", "aggregation",
+                                         "instruction_checks"};
     const cJSON *ds = datasets_of(ctx), *d, *d0;
     int drawn = 0;
     for (size_t p = 0; p < GRA_ARRAY_LEN(params); p++) {
@@ -568,8 +643,9 @@ static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
             free(firstv);
             if (n < 2 || !varies) continue;
             struct fig f;
-            static const char *const cols[] = {"value", "dataset", "acceptance_rate", "mu_kept_mean",
-                                               "student_macro_accuracy_pct", NULL};
+            static const char *const cols[] = {
+                "value", "dataset", "acceptance_rate", "mu_kept_mean", "student_macro_accuracy_pct",
+                NULL};
             char *fname = xasprintf("ablation_%s_%s", method, params[p]);
             char *title = xasprintf("Ablation over %s (%s datasets)", params[p], method);
             fig_init(&f, ctx, fname, title, cols);
@@ -578,10 +654,11 @@ static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
             {
                 const cJSON *v = grid_value(d, params[p], method);
                 if (!v) continue;
-                char *s = cJSON_IsString(v) ? xstrdup(v->valuestring) : xasprintf("%g", v->valuedouble);
-                double q = jget_num(
-                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"), "mean",
-                    NAN);
+                char *s =
+                    cJSON_IsString(v) ? xstrdup(v->valuestring) : xasprintf("%g", v->valuedouble);
+                double q = jget_num(cJSON_GetObjectItemCaseSensitive(
+                                        cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
+                                    "mean", NAN);
                 fig_row(&f, "ssddd", s, jget_str(d, "name"), jget_num(d, "acceptance_rate", NAN), q,
                         student_quality(ctx, jget_str(d, "name")));
                 free(s);
@@ -590,11 +667,15 @@ static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
             buf_appendf(&f.gp,
                         "set xlabel \"%s\"\nset ylabel \"acceptance rate\"\nset yrange [0:1]\n"
                         "set y2label \"mean mu of kept records / student accuracy / 10\"\n"
-                        "set y2range [0:10]\nset y2tics\nset ytics nomirror\nset grid\nset key outside right top\n"
+                        "set y2range [0:10]\nset y2tics\nset ytics nomirror\nset grid\nset key "
+                        "outside right top\n"
                         "set offsets 0.3, 0.3, 0, 0\n"
-                        "plot data using 0:3:xtic(1) with linespoints pt 7 lw 2 title \"acceptance rate\", \\\n"
-                        "  data using 0:4 axes x1y2 with linespoints pt 5 lw 2 dt 2 title \"quality (mu)\", \\\n"
-                        "  data using 0:($5/10) axes x1y2 with points pt 9 ps 1.4 title \"student accuracy / 10\"\n",
+                        "plot data using 0:3:xtic(1) with linespoints pt 7 lw 2 title \"acceptance "
+                        "rate\", \\\n"
+                        "  data using 0:4 axes x1y2 with linespoints pt 5 lw 2 dt 2 title "
+                        "\"quality (mu)\", \\\n"
+                        "  data using 0:($5/10) axes x1y2 with points pt 9 ps 1.4 title \"student "
+                        "accuracy / 10\"\n",
                         params[p]);
             gp_tail(&f, 900, 520);
             int rc = fig_finish(&f, figs, "One point per dataset of the grid, in dataset order.");
@@ -605,8 +686,11 @@ static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
         }
     }
     if (!drawn)
-        report_note(ctx, "no ablation figure: the run has no grid (no datasets of one method whose stats.json config "
-                         "differ in n_reviewers, n_models or role_policy)");
+        report_note(
+            ctx,
+            "no ablation figure: the run has no grid (no datasets of one method whose stats.json "
+            "config "
+            "differ in n_reviewers, n_models, role_policy, aggregation or instruction_checks)");
     return 0;
 }
 
@@ -646,6 +730,7 @@ int figures_make(struct report_ctx *ctx)
     if ((rc = fig_scores(ctx, figs))) return rc;
     if ((rc = fig_ablation(ctx, figs))) return rc;
     if ((rc = fig_cost(ctx, figs))) return rc;
-    if (!ctx->cfg.plots) report_note(ctx, "report.plots is false: figure scripts written, gnuplot not run");
+    if (!ctx->cfg.plots)
+        report_note(ctx, "report.plots is false: figure scripts written, gnuplot not run");
     return 0;
 }

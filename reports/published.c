@@ -97,7 +97,8 @@ int pub_table_load(const char *path, struct pub_table *t)
         if (strspn(line, " \r") == strlen(line)) continue;
         int n = csv_split(line, f, 40);
         if (n != t->n_columns + 4) {
-            rc = err(GRA_EPARSE, "%s:%ld: %d fields, expected %d", path, lineno, n, t->n_columns + 4);
+            rc = err(GRA_EPARSE, "%s:%ld: %d fields, expected %d", path, lineno, n,
+                     t->n_columns + 4);
             goto out;
         }
         t->rows = xrealloc(t->rows, (size_t)(t->n_rows + 1) * sizeof *t->rows);
@@ -177,7 +178,8 @@ int analysis_published(struct report_ctx *ctx)
     const struct report_cfg *cfg = &ctx->cfg;
     struct pub_table t;
     if (!fileio_exists(cfg->published_table)) {
-        report_note(ctx, "published table %s not found: no comparison with the paper", cfg->published_table);
+        report_note(ctx, "published table %s not found: no comparison with the paper",
+                    cfg->published_table);
         return 0;
     }
     int li = lineage_add(&ctx->lin, cfg->published_table, "published");
@@ -187,9 +189,12 @@ int analysis_published(struct report_ctx *ctx)
     cJSON *pub = cJSON_AddObjectToObject(ctx->summary, "published");
     cJSON_AddStringToObject(pub, "table", cfg->published_table);
     cJSON_AddNumberToObject(pub, "input", li);
-    cJSON_AddStringToObject(pub, "source", "He, Lin, Wu et al., arXiv 2504.12322 v1, Table 1 (reports/published/SOURCE.md)");
+    cJSON_AddStringToObject(
+        pub, "source",
+        "He, Lin, Wu et al., arXiv 2504.12322 v1, Table 1 (reports/published/SOURCE.md)");
     cJSON *cols = cJSON_AddArrayToObject(pub, "columns");
-    for (int i = 0; i < t.n_columns; i++) cJSON_AddItemToArray(cols, cJSON_CreateString(t.columns[i]));
+    for (int i = 0; i < t.n_columns; i++)
+        cJSON_AddItemToArray(cols, cJSON_CreateString(t.columns[i]));
     cJSON *rows = cJSON_AddArrayToObject(pub, "rows");
     for (int i = 0; i < t.n_rows; i++) {
         const struct pub_row *r = &t.rows[i];
@@ -200,7 +205,8 @@ int analysis_published(struct report_ctx *ctx)
         cJSON_AddItemToObject(o, "cells", cJSON_CreateDoubleArray(r->cells, r->n_cells));
         cJSON_AddNumberToObject(o, "avg_reported", r->avg_reported);
         cJSON_AddNumberToObject(o, "avg_recomputed", r->avg_recomputed);
-        cJSON_AddBoolToObject(o, "avg_matches", fabs(r->avg_reported - r->avg_recomputed) <= PUB_TOL + 1e-9);
+        cJSON_AddBoolToObject(o, "avg_matches",
+                              fabs(r->avg_reported - r->avg_recomputed) <= PUB_TOL + 1e-9);
         cJSON_AddItemToArray(rows, o);
     }
     int *mis = xmalloc((size_t)t.n_rows * sizeof *mis);
@@ -224,13 +230,15 @@ int analysis_published(struct report_ctx *ctx)
     for (int i = 0; i < t.n_rows; i++) {
         bool seen = false;
         for (int j = 0; j < i; j++)
-            if (!strcmp(t.rows[j].student, t.rows[i].student) && !strcmp(t.rows[j].data, t.rows[i].data))
+            if (!strcmp(t.rows[j].student, t.rows[i].student) &&
+                !strcmp(t.rows[j].data, t.rows[i].data))
                 seen = true;
         if (seen) continue;
         double sr = 0, sp = 0;
         int n = 0;
         for (int j = i; j < t.n_rows; j++)
-            if (!strcmp(t.rows[j].student, t.rows[i].student) && !strcmp(t.rows[j].data, t.rows[i].data)) {
+            if (!strcmp(t.rows[j].student, t.rows[i].student) &&
+                !strcmp(t.rows[j].data, t.rows[i].data)) {
                 sr += t.rows[j].avg_recomputed;
                 sp += t.rows[j].avg_reported;
                 n++;
@@ -251,8 +259,8 @@ int analysis_published(struct report_ctx *ctx)
         const struct report_map *mp = &cfg->rows[m];
         int ri = find_row(&t, mp);
         if (ri < 0) {
-            report_note(ctx, "report.published.students.%s: no Table 1 row %s / %s / %s", mp->student,
-                        mp->row_student, mp->row_seed, mp->row_data);
+            report_note(ctx, "report.published.students.%s: no Table 1 row %s / %s / %s",
+                        mp->student, mp->row_student, mp->row_seed, mp->row_data);
             continue;
         }
         const struct pub_row *r = &t.rows[ri];
@@ -282,8 +290,9 @@ int analysis_published(struct report_ctx *ctx)
                 cJSON_AddStringToObject(co, "benchmark", bench);
                 cJSON_AddItemToObject(co, "reproduced", jnum(v));
                 if (cJSON_GetArraySize(ci) == 2)
-                    cJSON_AddItemToObject(co, "ci", jpair(100.0 * cJSON_GetArrayItem(ci, 0)->valuedouble,
-                                                          100.0 * cJSON_GetArrayItem(ci, 1)->valuedouble));
+                    cJSON_AddItemToObject(co, "ci",
+                                          jpair(100.0 * cJSON_GetArrayItem(ci, 0)->valuedouble,
+                                                100.0 * cJSON_GetArrayItem(ci, 1)->valuedouble));
                 cJSON_AddItemToObject(co, "delta", jnum(v - r->cells[c]));
                 if (isfinite(v)) {
                     sr += v;
@@ -301,7 +310,9 @@ int analysis_published(struct report_ctx *ctx)
         cJSON_AddNumberToObject(o, "avg_published_recomputed", r->avg_recomputed);
         cJSON_AddNumberToObject(o, "avg_published_printed", r->avg_reported);
         cJSON_AddItemToArray(rep, o);
-        if (n == 0) report_note(ctx, "published: student %s has no benchmark mapped to a Table 1 column", mp->student);
+        if (n == 0)
+            report_note(ctx, "published: student %s has no benchmark mapped to a Table 1 column",
+                        mp->student);
     }
     pub_table_release(&t);
     return 0;

@@ -14,10 +14,10 @@
 
 /* benchmark name (as gra eval writes it) -> Table 1 column */
 static const char *const default_map[][2] = {
-    {"gsm8k", "GSM8K"},         {"math", "MATH"},           {"math500", "MATH"},
-    {"humaneval", "HumanEval"}, {"mbpp", "MBPP"},           {"hellaswag", "HellaSwag"},
-    {"arc", "ARC-C"},           {"arc_c", "ARC-C"},         {"arc_challenge", "ARC-C"},
-    {"gpqa", "GPQA"},           {"gpqa_diamond", "GPQA"},   {"bbh", "BBH"},
+    {"gsm8k", "GSM8K"},         {"math", "MATH"},         {"math500", "MATH"},
+    {"humaneval", "HumanEval"}, {"mbpp", "MBPP"},         {"hellaswag", "HellaSwag"},
+    {"arc", "ARC-C"},           {"arc_c", "ARC-C"},       {"arc_challenge", "ARC-C"},
+    {"gpqa", "GPQA"},           {"gpqa_diamond", "GPQA"}, {"bbh", "BBH"},
     {"mmlu", "MMLU"},           {"ifeval", "IFEval"},
 };
 
@@ -63,6 +63,20 @@ void report_cfg_release(struct report_cfg *c)
         free(c->rows[i].row_data);
     }
     free(c->rows);
+    for (int i = 0; i < c->n_sd; i++) {
+        free(c->sd_students[i]);
+        free(c->sd_datasets[i]);
+    }
+    free(c->sd_students);
+    free(c->sd_datasets);
+    for (int i = 0; i < c->n_conds; i++) {
+        for (int m = 0; m < c->n_cond_members[i]; m++) free(c->cond_members[i][m]);
+        free(c->cond_members[i]);
+        free(c->cond_names[i]);
+    }
+    free(c->cond_names);
+    free(c->cond_members);
+    free(c->n_cond_members);
     free(c->published_table);
     free(c->source);
     memset(c, 0, sizeof *c);
@@ -112,8 +126,9 @@ static int parse_published(struct report_cfg *c, struct cfg_err *e, const cJSON 
         {
             char *path = xasprintf("report.published.students.%s", it->string);
             if (!cJSON_IsObject(it)) {
-                cfg_fail(e, "report.published.students", it->string,
-                         "expected an object {\"student\", \"seed\", \"data\"} naming a Table 1 row");
+                cfg_fail(
+                    e, "report.published.students", it->string,
+                    "expected an object {\"student\", \"seed\", \"data\"} naming a Table 1 row");
                 free(path);
                 continue;
             }
@@ -154,8 +169,9 @@ int report_cfg_parse(struct report_cfg *c, const cJSON *root, const char *file)
     const cJSON *rep = NULL;
     cfg_object(&e, root, "report", "", false, &rep);
     if (!rep) return e.n_errors ? GRA_ECONFIG : 0;
-    static const char *const keys[] = {"margin", "bootstrap_b", "seed", "alpha", "power",
-                                       "near_dup_threshold", "plots", "published", NULL};
+    static const char *const keys[] = {"margin",     "bootstrap_b",        "seed",  "alpha",
+                                       "power",      "near_dup_threshold", "plots", "published",
+                                       "conditions", "student_datasets",   NULL};
     cfg_keys(&e, rep, "report", keys);
     cfg_double(&e, rep, "margin", "report", 1.0, 1e-9, 100.0, &c->margin);
     cfg_int(&e, rep, "bootstrap_b", "report", 10000, 100, 10000000, &c->bootstrap_b);
@@ -166,6 +182,53 @@ int report_cfg_parse(struct report_cfg *c, const cJSON *root, const char *file)
     cfg_double(&e, rep, "power", "report", 0.8, 0.5, 0.9999, &c->power);
     cfg_double(&e, rep, "near_dup_threshold", "report", 0.8, 0.05, 1.0, &c->near_dup_threshold);
     cfg_bool(&e, rep, "plots", "report", true, &c->plots);
+    const cJSON *sdm = NULL;
+    cfg_object(&e, rep, "student_datasets", "report", false, &sdm);
+    if (sdm) {
+        int n = cJSON_GetArraySize(sdm);
+        c->sd_students = xcalloc((size_t)n + 1, sizeof(char *));
+        c->sd_datasets = xcalloc((size_t)n + 1, sizeof(char *));
+        const cJSON *it;
+        cJSON_ArrayForEach(it, sdm)
+        {
+            char *ds = NULL;
+            cfg_string(&e, sdm, it->string, "report.student_datasets", NULL, &ds);
+            if (!ds) continue;
+            c->sd_students[c->n_sd] = xstrdup(it->string);
+            c->sd_datasets[c->n_sd++] = ds;
+        }
+    }
+    const cJSON *conds = NULL;
+    cfg_object(&e, rep, "conditions", "report", false, &conds);
+    if (conds) {
+        int n = cJSON_GetArraySize(conds);
+        c->cond_names = xcalloc((size_t)n + 1, sizeof *c->cond_names);
+        c->cond_members = xcalloc((size_t)n + 1, sizeof *c->cond_members);
+        c->n_cond_members = xcalloc((size_t)n + 1, sizeof *c->n_cond_members);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, conds)
+        {
+            char **m = NULL;
+            int nm = 0;
+            cfg_strings(&e, conds, it->string, "report.conditions", &m, &nm);
+            if (nm < 1) {
+                cfg_fail(&e, "report.conditions", it->string,
+                         "expected a non-empty array of student names");
+                free(m);
+                continue;
+            }
+            for (int k = 0; k < c->n_conds; k++)
+                for (int q = 0; q < c->n_cond_members[k]; q++)
+                    for (int x = 0; x < nm; x++)
+                        if (!strcmp(c->cond_members[k][q], m[x]))
+                            cfg_fail(&e, "report.conditions", it->string,
+                                     "student \"%s\" is also in condition \"%s\"", m[x],
+                                     c->cond_names[k]);
+            c->cond_names[c->n_conds] = xstrdup(it->string);
+            c->cond_members[c->n_conds] = m;
+            c->n_cond_members[c->n_conds++] = nm;
+        }
+    }
     const cJSON *pub = NULL;
     cfg_object(&e, rep, "published", "report", false, &pub);
     if (pub) parse_published(c, &e, pub);

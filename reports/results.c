@@ -76,7 +76,8 @@ static struct cell *cell_get(struct results *r, const char *student, const char 
 static int bit_of(const cJSON *v)
 {
     if (cJSON_IsBool(v)) return cJSON_IsTrue(v) ? 1 : 0;
-    if (cJSON_IsNumber(v) && (v->valuedouble == 0.0 || v->valuedouble == 1.0)) return (int)v->valuedouble;
+    if (cJSON_IsNumber(v) && (v->valuedouble == 0.0 || v->valuedouble == 1.0))
+        return (int)v->valuedouble;
     return -1;
 }
 
@@ -105,15 +106,16 @@ static int on_line(void *ud, long line, cJSON *o, const char *errmsg)
     int sample = 0;
     const cJSON *sv = cJSON_GetObjectItemCaseSensitive(o, "sample");
     if (sv) {
-        if (!cJSON_IsNumber(sv) || sv->valuedouble < 0 || sv->valuedouble != floor(sv->valuedouble) ||
-            sv->valuedouble > INT_MAX)
+        if (!cJSON_IsNumber(sv) || sv->valuedouble < 0 ||
+            sv->valuedouble != floor(sv->valuedouble) || sv->valuedouble > INT_MAX)
             return bad(lc, line, "sample", "expected a non-negative integer");
         sample = (int)sv->valuedouble;
     }
     long seed = LONG_MIN;
     const cJSON *tv = cJSON_GetObjectItemCaseSensitive(o, "train_seed");
     if (tv && !cJSON_IsNull(tv)) {
-        if (!cJSON_IsNumber(tv) || tv->valuedouble != floor(tv->valuedouble) || fabs(tv->valuedouble) > 9e15)
+        if (!cJSON_IsNumber(tv) || tv->valuedouble != floor(tv->valuedouble) ||
+            fabs(tv->valuedouble) > 9e15)
             return bad(lc, line, "train_seed", "expected an integer or null");
         seed = (long)tv->valuedouble;
     }
@@ -135,9 +137,22 @@ static int on_line(void *ud, long line, cJSON *o, const char *errmsg)
     if (sim && !cJSON_IsBool(sim)) return bad(lc, line, "simulated", "expected true or false");
 
     struct results *r = lc->r;
+    /* a student listed under report.conditions is one training seed of that condition */
+    const char *member = NULL;
+    if (r->cfg)
+        for (int k = 0; k < r->cfg->n_conds && !member; k++)
+            for (int m = 0; m < r->cfg->n_cond_members[k]; m++)
+                if (!strcmp(r->cfg->cond_members[k][m], student)) {
+                    member = student;
+                    student = r->cfg->cond_names[k];
+                    seed = m; /* the seed level is the member, whatever its train_seed says */
+                    break;
+                }
     struct cell *c = cell_get(r, student, bench);
     if (cJSON_IsTrue(sim)) c->simulated = r->simulated = lc->simulated = true;
     if (cJSON_GetObjectItemCaseSensitive(o, "outcome")) c->code = true;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "call_failed"))) c->call_failed++;
+    const char *group = jget_str(o, "group");
     const char *ph = jget_str(o, "prompt_hash");
     if (ph && !c->prompt_hash) c->prompt_hash = xstrdup(ph);
     c->tokens_prompt += jget_num(o, "prompt_tokens", 0);
@@ -148,7 +163,9 @@ static int on_line(void *ud, long line, cJSON *o, const char *errmsg)
         if (c->seeds[k] == seed) si = k;
     if (si < 0) {
         c->seeds = xrealloc(c->seeds, (size_t)(c->n_seeds + 1) * sizeof *c->seeds);
+        c->members = xrealloc(c->members, (size_t)(c->n_seeds + 1) * sizeof *c->members);
         c->seeds[c->n_seeds] = seed;
+        c->members[c->n_seeds] = member ? xstrdup(member) : NULL;
         si = c->n_seeds++;
     }
     long ii = strmap_get(&c->index, id);
@@ -163,6 +180,7 @@ static int on_line(void *ud, long line, cJSON *o, const char *errmsg)
         strmap_put(&c->index, id, ii);
     }
     struct item *it = &c->items[ii];
+    if (group && !it->group) it->group = xstrdup(group);
     if (it->n_obs == it->cap_obs) {
         it->cap_obs = it->cap_obs ? it->cap_obs * 2 : 1;
         it->obs = xrealloc(it->obs, (size_t)it->cap_obs * sizeof *it->obs);
@@ -208,7 +226,8 @@ int results_finish(struct results *r, const struct lineage *lin)
         c->per_seed = xcalloc((n ? n : 1) * (size_t)S, sizeof(double));
         c->n_samples_min = LONG_MAX;
         c->n_samples_max = 0;
-        double *sum = xcalloc((size_t)S, sizeof(double)), *ssum = xcalloc((size_t)S, sizeof(double));
+        double *sum = xcalloc((size_t)S, sizeof(double)),
+               *ssum = xcalloc((size_t)S, sizeof(double));
         long *cnt = xcalloc((size_t)S, sizeof(long));
         for (size_t i = 0; i < n; i++) {
             struct item *it = &c->items[i];
@@ -267,8 +286,11 @@ void results_release(struct results *r)
         struct cell *c = &r->cells[ci];
         for (size_t i = 0; i < c->n_items; i++) {
             free(c->items[i].id);
+            free(c->items[i].group);
             free(c->items[i].obs);
         }
+        for (int s = 0; s < c->n_seeds; s++) free(c->members[s]);
+        free(c->members);
         free(c->items);
         strmap_release(&c->index);
         free(c->student);

@@ -50,7 +50,8 @@ int stats_mcnemar(long b, long c, double *p, double *midp)
     unsigned k = (unsigned)(b < c ? b : c);
     double cdf = gsl_cdf_binomial_P(k, 0.5, (unsigned)nd);
     double pk = gsl_ran_binomial_pdf(k, 0.5, (unsigned)nd);
-    if (!isfinite(cdf) || !isfinite(pk)) return err(GRA_EINVAL, "mcnemar: GSL failed for b=%ld c=%ld", b, c);
+    if (!isfinite(cdf) || !isfinite(pk))
+        return err(GRA_EINVAL, "mcnemar: GSL failed for b=%ld c=%ld", b, c);
     double two = 2.0 * cdf;
     double mid = 2.0 * (cdf - 0.5 * pk);
     *p = two > 1 ? 1 : two;
@@ -84,7 +85,9 @@ void stats_tost(double diff, double se, double df, double m, double alpha, struc
 
 double stats_mmin_tost(double se, double alpha, double power)
 {
-    return (gsl_cdf_ugaussian_Pinv(1.0 - alpha) + gsl_cdf_ugaussian_Pinv(1.0 - (1.0 - power) / 2.0)) * se;
+    return (gsl_cdf_ugaussian_Pinv(1.0 - alpha) +
+            gsl_cdf_ugaussian_Pinv(1.0 - (1.0 - power) / 2.0)) *
+           se;
 }
 
 double stats_mmin_noninf(double se, double alpha, double power)
@@ -324,8 +327,8 @@ void stats_boot(const struct stats_items *it, long B, uint64_t seed, double *out
     free(idx);
 }
 
-void stats_boot_hier(const double *sa, size_t Sa, const double *sb, size_t Sb, size_t n,
-                     long B, uint64_t seed, double *out)
+void stats_boot_hier(const double *sa, size_t Sa, const double *sb, size_t Sb, size_t n, long B,
+                     uint64_t seed, double *out)
 {
     if (n == 0 || n >= UINT32_MAX || Sa == 0 || (sb && Sb == 0)) {
         for (long r = 0; r < B; r++) out[r] = NAN;
@@ -370,7 +373,8 @@ static int cmp_size(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-double stats_kripp_alpha_interval(const size_t *unit, const double *v, size_t nv, size_t *n_pairable)
+double stats_kripp_alpha_interval(const size_t *unit, const double *v, size_t nv,
+                                  size_t *n_pairable)
 {
     if (n_pairable) *n_pairable = 0;
     if (nv == 0) return NAN;

@@ -92,8 +92,8 @@ void stats_boot(const struct stats_items *it, long B, uint64_t seed, double *out
  * with replacement, then n items with replacement, and records the mean over
  * drawn items of (mean over drawn a-seeds - mean over drawn b-seeds).
  */
-void stats_boot_hier(const double *sa, size_t Sa, const double *sb, size_t Sb, size_t n,
-                     long B, uint64_t seed, double *out);
+void stats_boot_hier(const double *sa, size_t Sa, const double *sb, size_t Sb, size_t n, long B,
+                     uint64_t seed, double *out);
 
 /* The bootstrap's inlined copy of core/rng.h's rng_next() (exposed so a
  * test can check they give the same stream). */

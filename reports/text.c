@@ -84,7 +84,8 @@ void text_distinct(const char *const *texts, size_t n, double out[3], size_t wor
         for (int g = 0; g < 3; g++)
             for (size_t k = 0; k + (size_t)g < nw; k++) {
                 uint64_t h = (uint64_t)g + 1;
-                for (int q = 0; q <= g; q++) h = mix64(h * 0x9e3779b97f4a7c15ULL ^ w[k + (size_t)q]);
+                for (int q = 0; q <= g; q++)
+                    h = mix64(h * 0x9e3779b97f4a7c15ULL ^ w[k + (size_t)q]);
                 u64set_add(&sets[g], h);
                 total[g]++;
             }
@@ -153,7 +154,8 @@ static int cmp_band(const void *x, const void *y)
     return a->rec < b->rec ? -1 : (a->rec > b->rec);
 }
 
-void text_minhash_neardup(const char *const *texts, size_t n, double threshold, struct text_neardup *out)
+void text_minhash_neardup(const char *const *texts, size_t n, double threshold,
+                          struct text_neardup *out)
 {
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
@@ -165,8 +167,8 @@ void text_minhash_neardup(const char *const *texts, size_t n, double threshold, 
     int need = (int)(threshold * TEXT_MH_PERMS + 0.999999);
     for (int b = 0; b < TEXT_MH_BANDS; b++) {
         for (size_t i = 0; i < n; i++) {
-            keys[i].h = hash64(sig + i * TEXT_MH_PERMS + b * TEXT_MH_ROWS, TEXT_MH_ROWS * sizeof(uint64_t),
-                               (uint64_t)b);
+            keys[i].h = hash64(sig + i * TEXT_MH_PERMS + b * TEXT_MH_ROWS,
+                               TEXT_MH_ROWS * sizeof(uint64_t), (uint64_t)b);
             keys[i].rec = i;
         }
         qsort(keys, n, sizeof *keys, cmp_band);
@@ -177,7 +179,8 @@ void text_minhash_neardup(const char *const *texts, size_t n, double threshold, 
             if (e - s > 2000) out->capped_buckets++;
             for (size_t x = s; x < lim; x++)
                 for (size_t y = x + 1; y < lim; y++) {
-                    const uint64_t *p = sig + keys[x].rec * TEXT_MH_PERMS, *q = sig + keys[y].rec * TEXT_MH_PERMS;
+                    const uint64_t *p = sig + keys[x].rec * TEXT_MH_PERMS,
+                                   *q = sig + keys[y].rec * TEXT_MH_PERMS;
                     int eq = 0;
                     for (int k = 0; k < TEXT_MH_PERMS; k++) eq += p[k] == q[k];
                     out->candidate_pairs++;

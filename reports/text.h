@@ -27,6 +27,7 @@ struct text_neardup {
 
 /* Near-duplicate rate of texts by MinHash over character 5-grams of the
  * normalised text (lowercase, whitespace collapsed). */
-void text_minhash_neardup(const char *const *texts, size_t n, double threshold, struct text_neardup *out);
+void text_minhash_neardup(const char *const *texts, size_t n, double threshold,
+                          struct text_neardup *out);
 
 #endif

@@ -51,6 +51,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: gra synth CONFIG --out DIR [--dataset NAME]... [--shard i/N] [--replay] [--quiet]\n"
         "       gra synth [CONFIG] --merge DIR [SHARD_DIR...]\n"
+        "       gra synth CONFIG --check\n"
         "\n"
         "Synthesize the datasets of CONFIG's \"synth\" section (GRA, the large-model and\n"
         "seed baselines, GRA-Refine, ablation cells) into DIR/datasets/ (docs/synth.md,\n"
@@ -67,6 +68,7 @@ static void usage(FILE *f)
         "                  directories whose state/ holds shard journals. Prints\n"
         "                  \"status: complete\" or \"status: pending\" on stdout\n"
         "  --replay        every LLM call must be a cache hit (reproduce a finished run)\n"
+        "  --check         validate CONFIG and the prompts, then exit (no --out needed)\n"
         "  --quiet         no progress line\n"
         "\n"
         "exit codes: 0 done (or this shard's part done), 2 usage, 3 config, 4 I/O,\n"
@@ -180,19 +182,20 @@ int cmd_synth(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},  {"dataset", required_argument, NULL, 'd'},
         {"shard", required_argument, NULL, 's'}, {"merge", required_argument, NULL, 'm'},
         {"replay", no_argument, NULL, 'r'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},       {"check", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *merge = NULL;
     const char **only = xcalloc((size_t)argc + 1, sizeof *only);
     int n_only = 0, shard_i = 0, shard_n = 0, ch, exit_code = GRA_EXIT_OK, rc = 0;
-    bool replay = false, quiet = gra_quiet;
+    bool replay = false, quiet = gra_quiet, check = false;
     struct gra_config *cfg = NULL;
     struct synth_cfg sc = {0};
     struct synth_ctx ctx = {0};
     struct simsrv *sim = NULL;
     char *cfg_path = NULL, *cache_path = NULL, *cfg_abs = NULL;
     bool sc_loaded = false, prompts_loaded = false;
-    while ((ch = getopt_long(argc, argv, "o:d:s:m:rqh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:d:s:m:rqhc", opts, NULL)) != -1) {
         switch (ch) {
         case 'o': out = optarg; break;
         case 'd': only[n_only++] = optarg; break;
@@ -205,6 +208,7 @@ int cmd_synth(int argc, char **argv)
             break;
         case 'm': merge = optarg; break;
         case 'r': replay = true; break;
+        case 'c': check = true; break;
         case 'q': quiet = true; break;
         case 'h':
             usage(stdout);
@@ -248,7 +252,7 @@ int cmd_synth(int argc, char **argv)
             goto out;
         }
     }
-    if (!cfg_path || !out) {
+    if (!cfg_path || (!out && !check)) {
         usage(stderr);
         exit_code = GRA_EXIT_USAGE;
         goto out;
@@ -272,6 +276,11 @@ int cmd_synth(int argc, char **argv)
         free(pd);
         if (rc) goto fail;
         prompts_loaded = true;
+    }
+    if (check) {
+        printf("%s: synth section valid (%d dataset%s), prompts in %s\n", cfg->path, sc.n_ds,
+               sc.n_ds == 1 ? "" : "s", ctx.prompts.dir);
+        goto out;
     }
     rc = fileio_mkdirs(out);
     if (rc) goto fail;

@@ -30,11 +30,25 @@
 #include "core/hash.h"
 #include "core/rng.h"
 
+/* Function multi-versioning (GCC on x86-64): the loader picks the AVX-512 or
+ * AVX2 build of the two hot loops; elsewhere the portable build. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DEDUP_CLONES(...) __attribute__((target_clones(__VA_ARGS__)))
+#else
+#define DEDUP_CLONES(...)
+#endif
+
 #define DEDUP_LANES 16
 #define DEDUP_BATCH 64
 #define DEDUP_NONE UINT32_MAX
 
 enum dedup_kind { DEDUP_EMBEDDING, DEDUP_MINHASH };
+
+/* One LSH bucket: key and chain head in one cache line access. */
+struct slot {
+    uint64_t key;
+    uint32_t head;
+};
 
 struct dedup {
     enum dedup_kind kind;
@@ -55,8 +69,7 @@ struct dedup {
     uint32_t *sigs;     /* n * num_perm */
     size_t sigs_cap;    /* items */
     uint32_t *sig_tmp;  /* num_perm, the query's signature */
-    uint64_t *tab_key;  /* open addressing, tab_cap slots; key 0 = empty */
-    uint32_t *tab_head;
+    struct slot *tab;   /* open addressing, tab_cap slots; key 0 = empty */
     size_t tab_cap, tab_used;
     uint32_t *next;     /* n * bands chain links */
     uint32_t *stamp;    /* per kept item: last query that verified it */
@@ -71,7 +84,7 @@ typedef float v8sf __attribute__((vector_size(32)));
 
 /* Lane dots of one query against one panel. No contraction (ISO C mode), so the
  * AVX2 clone and the generic one compute bit-identical sums. */
-__attribute__((target_clones("avx2", "default"))) static void
+DEDUP_CLONES("avx2", "default") static void
 panel_dot1(const float *panel, const float *q, int dim, float out[DEDUP_LANES])
 {
     v8sf a0 = {0}, a1 = {0};
@@ -86,7 +99,7 @@ panel_dot1(const float *panel, const float *q, int dim, float out[DEDUP_LANES])
 }
 
 /* Two queries share each panel load. */
-__attribute__((target_clones("avx2", "default"))) static void
+DEDUP_CLONES("avx2", "default") static void
 panel_dot2(const float *panel, const float *q0, const float *q1, int dim,
            float o0[DEDUP_LANES], float o1[DEDUP_LANES])
 {
@@ -263,7 +276,7 @@ struct sig_ctx {
 
 /* 64-bit multiplies vectorise with AVX-512 (vpmullq); the clones compute
  * identical values. */
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default"))) static void
+DEDUP_CLONES("arch=skylake-avx512", "avx2", "default") static void
 sig_update(void *vctx, uint64_t x)
 {
     struct sig_ctx *c = vctx;
@@ -357,26 +370,19 @@ static uint64_t band_key(const struct dedup *d, const uint32_t *sig, int band)
 static size_t tab_find(const struct dedup *d, uint64_t key)
 {
     size_t mask = d->tab_cap - 1, i = (size_t)mix64(key) & mask;
-    while (d->tab_key[i] && d->tab_key[i] != key) i = (i + 1) & mask;
+    while (d->tab[i].key && d->tab[i].key != key) i = (i + 1) & mask;
     return i;
 }
 
 static void tab_grow(struct dedup *d)
 {
     size_t ocap = d->tab_cap;
-    uint64_t *okey = d->tab_key;
-    uint32_t *ohead = d->tab_head;
+    struct slot *old = d->tab;
     d->tab_cap = ocap ? ocap * 2 : 1024;
-    d->tab_key = xcalloc(d->tab_cap, sizeof(uint64_t));
-    d->tab_head = xmalloc(d->tab_cap * sizeof(uint32_t));
-    for (size_t i = 0; i < ocap; i++) {
-        if (!okey[i]) continue;
-        size_t j = tab_find(d, okey[i]);
-        d->tab_key[j] = okey[i];
-        d->tab_head[j] = ohead[i];
-    }
-    free(okey);
-    free(ohead);
+    d->tab = xcalloc(d->tab_cap, sizeof *d->tab);
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].key) d->tab[tab_find(d, old[i].key)] = old[i];
+    free(old);
 }
 
 static void mh_append(struct dedup *d, const uint32_t *sig)
@@ -395,13 +401,13 @@ static void mh_append(struct dedup *d, const uint32_t *sig)
         if ((d->tab_used + 1) * 2 > d->tab_cap) tab_grow(d);
         uint64_t key = band_key(d, sig, band);
         size_t slot = tab_find(d, key);
-        if (!d->tab_key[slot]) {
-            d->tab_key[slot] = key;
-            d->tab_head[slot] = DEDUP_NONE;
+        if (!d->tab[slot].key) {
+            d->tab[slot].key = key;
+            d->tab[slot].head = DEDUP_NONE;
             d->tab_used++;
         }
-        d->next[id * b + (size_t)band] = d->tab_head[slot];
-        d->tab_head[slot] = (uint32_t)id;
+        d->next[id * b + (size_t)band] = d->tab[slot].head;
+        d->tab[slot].head = (uint32_t)id;
     }
     d->n++;
 }
@@ -427,8 +433,8 @@ static double mh_max(struct dedup *d, const uint32_t *sig, double stop_at)
     for (int band = 0; band < d->bands; band++) {
         uint64_t key = band_key(d, sig, band);
         size_t slot = tab_find(d, key);
-        if (!d->tab_key[slot]) continue;
-        for (uint32_t id = d->tab_head[slot]; id != DEDUP_NONE; id = d->next[id * b + (size_t)band]) {
+        if (!d->tab[slot].key) continue;
+        for (uint32_t id = d->tab[slot].head; id != DEDUP_NONE; id = d->next[id * b + (size_t)band]) {
             if (d->stamp[id] == d->query_no) continue;
             d->stamp[id] = d->query_no;
             double j = est_jaccard(sig, d->sigs + id * k, d->num_perm);
@@ -584,8 +590,7 @@ void dedup_free(struct dedup *d)
     free(d->hb);
     free(d->sigs);
     free(d->sig_tmp);
-    free(d->tab_key);
-    free(d->tab_head);
+    free(d->tab);
     free(d->next);
     free(d->stamp);
     free(d->norm);

@@ -294,7 +294,12 @@ struct wave {
     int io_error;
     struct progress *prog;
     cJSON **enrich;     /* mode 2: records to enrich */
+    struct round_run *rr; /* set when run by round_run() (speculative, chained) */
 };
+
+static void rr_sample_done(struct round_run *rr, long off, cJSON *entry);
+static void rr_enriched(struct round_run *rr);
+static long rr_limit(const struct round_run *rr);
 
 static void sample_free(struct sample *s)
 {
@@ -1040,9 +1045,11 @@ static void wave_sample_done(struct sample *s)
     } else if (w->mode == 1) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "sample", (double)s->idx);
+        cJSON_AddNumberToObject(e, "round", s->round);
         cJSON_AddStringToObject(e, "outcome", s->fail_stage ? "rejected" : "candidate");
         cJSON_AddItemToObject(e, "record", sample_record(s, s->fail_stage, s->fail_reason));
-        journal_put(w, e);
+        if (w->rr) rr_sample_done(w->rr, s->idx - w->first, e);
+        else journal_put(w, e);
     } else {
         /* enrichment: fill the record in place */
         cJSON *rec = s->target;
@@ -1067,6 +1074,7 @@ static void wave_sample_done(struct sample *s)
     }
     sample_free(s);
     wave_start_more(w);
+    if (w->mode == 2 && w->rr && w->finished == w->n) rr_enriched(w->rr);
 }
 
 static void wave_start_one(struct wave *w, long off)
@@ -1113,7 +1121,8 @@ static void wave_start_one(struct wave *w, long off)
 
 static void wave_start_more(struct wave *w)
 {
-    while (w->active < w->max_active && w->next < w->n) {
+    long lim = w->rr && w->mode == 1 ? rr_limit(w->rr) : w->n;
+    while (w->active < w->max_active && w->next < lim) {
         if (w->ds->ctx->stop_flag && *w->ds->ctx->stop_flag) return;
         long off = w->next++;
         if (w->have && w->have[off]) continue;
@@ -1159,6 +1168,7 @@ struct jload {
     long first, n;
     const char *key;
     const char *file;
+    int round;       /* entries of other rounds are ignored; -1 = no check (seeds) */
 };
 
 static int jload_cb(void *ud, long lineno, cJSON *obj, const char *errmsg)
@@ -1170,23 +1180,30 @@ static int jload_cb(void *ud, long lineno, cJSON *obj, const char *errmsg)
     }
     long idx = (long)jnum(obj, L->key, -1);
     if (idx < L->first || idx >= L->first + L->n) return 0;
+    if (L->round >= 0 && (int)jnum(obj, "round", -1) != L->round) return 0;
     if (L->entries[idx - L->first]) return 0; /* first one wins; they are identical */
     L->entries[idx - L->first] = cJSON_Duplicate(obj, 1);
     return 0;
 }
 
+/* Journals of a step are step-K.*.jsonl (waves run one at a time, shards)
+ * and round-R.*.jsonl (a round run with speculation); both are read, and
+ * entries outside the range or of another round are ignored. */
 static int load_journals_in(const char *dir, long step, struct jload *L)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
-    char prefix[64];
+    char prefix[64], prefix2[64];
     snprintf(prefix, sizeof prefix, "step-%04ld.", step);
+    snprintf(prefix2, sizeof prefix2, "round-%d.", L->round);
     char **names = NULL;
     int nn = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
-        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0) continue;
+        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 &&
+            (L->round < 0 || strncmp(de->d_name, prefix2, strlen(prefix2)) != 0))
+            continue;
         if (l < 6 || strcmp(de->d_name + l - 6, ".jsonl") != 0) continue;
         names = xrealloc(names, (size_t)(nn + 1) * sizeof *names);
         names[nn++] = xstrdup(de->d_name);
@@ -1261,57 +1278,72 @@ static void wave_release(struct wave *w)
 /* ------------------------------------------------------------------------
  * Embeddings (batches in a fixed order, so requests and cache keys repeat)
  */
+struct embed_set;
+
 struct embed_job {
+    struct embed_set *set;
     float *dst;
-    int n, *dim;
+    int n;
     int status;
     char err[200];
     cJSON *calls; /* this batch's call log entry */
-    const char *model;
+};
+
+/* Batches of one embedding pass, in a fixed order (so requests and cache keys
+ * repeat); done() runs once every batch is back (from inside llm_run). */
+struct embed_set {
+    struct ds *ds;
+    struct embed_job *jobs;
+    long nb, n, pending;
+    int dim;
+    int submit_rc;
+    void (*done)(void *ud);
+    void *ud;
 };
 
 static void on_embed_done(void *ud, const struct llm_result *r)
 {
     struct embed_job *j = ud;
+    struct embed_set *set = j->set;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "role", "embedding");
     cJSON_AddStringToObject(o, "step", "embedding");
-    cJSON_AddStringToObject(o, "model", j->model);
+    cJSON_AddStringToObject(o, "model", set->ds->dc->embedding_model);
     cJSON_AddStringToObject(o, "hash", r->request_hash);
     cJSON_AddNumberToObject(o, "prompt_tokens", (double)r->prompt_tokens);
     cJSON_AddNumberToObject(o, "completion_tokens", 0);
     cJSON_AddStringToObject(o, "status", llm_status_name(r->status));
     j->calls = o; /* appended in batch order once all batches are back */
     if (r->status != LLM_OK || r->n_embeddings != j->n || r->dim <= 0 ||
-        (*j->dim && r->dim != *j->dim)) {
-        j->status = GRA_EHTTP;
+        (set->dim && r->dim != set->dim)) {
+        j->status = r->status == LLM_FAIL_CANCELLED ? GRA_EINTR : GRA_EHTTP;
         snprintf(j->err, sizeof j->err, "%s (%d vectors of dim %d for %d inputs)",
                  r->error ? r->error : llm_status_name(r->status), r->n_embeddings, r->dim, j->n);
-        return;
+    } else {
+        set->dim = r->dim;
+        j->status = 0;
+        j->dst = xmalloc((size_t)r->n_embeddings * (size_t)r->dim * sizeof(float));
+        memcpy(j->dst, r->embeddings, (size_t)r->n_embeddings * (size_t)r->dim * sizeof(float));
     }
-    *j->dim = r->dim;
-    j->status = 0;
-    j->dst = xmalloc((size_t)r->n_embeddings * (size_t)r->dim * sizeof(float));
-    memcpy(j->dst, r->embeddings, (size_t)r->n_embeddings * (size_t)r->dim * sizeof(float));
+    if (--set->pending == 0 && set->done) set->done(set->ud);
 }
 
-/* Embed n texts; *out is n*dim floats (free()). Calls appended to ds->embed_calls. */
-static int embed_texts(struct ds *ds, const char *const *texts, long n, float **out)
+/* Submit the batches of n texts (the texts must outlive the requests' copies:
+ * llm_submit copies them). */
+static void embed_submit(struct ds *ds, struct embed_set *set, const char *const *texts, long n)
 {
-    *out = NULL;
-    if (n == 0) return 0;
     int B = ds->dc->embed_batch;
-    long nb = (n + B - 1) / B;
-    struct embed_job *jobs = xcalloc((size_t)nb, sizeof *jobs);
-    int dim = ds->emb_dim;
-    int rc = 0;
-    for (long b = 0; b < nb; b++) {
+    set->ds = ds;
+    set->n = n;
+    set->nb = (n + B - 1) / B;
+    set->jobs = xcalloc((size_t)(set->nb ? set->nb : 1), sizeof *set->jobs);
+    set->dim = ds->emb_dim;
+    set->pending = set->nb;
+    for (long b = 0; b < set->nb; b++) {
         long lo = b * B, hi = lo + B < n ? lo + B : n;
-        jobs[b].n = (int)(hi - lo);
-        jobs[b].dim = &dim;
-        jobs[b].status = GRA_EHTTP;
-        jobs[b].calls = NULL;
-        jobs[b].model = ds->dc->embedding_model;
+        set->jobs[b].set = set;
+        set->jobs[b].n = (int)(hi - lo);
+        set->jobs[b].status = GRA_EHTTP;
         struct llm_request req = {
             .model = ds->dc->embedding_model,
             .tag = "embedding",
@@ -1319,30 +1351,61 @@ static int embed_texts(struct ds *ds, const char *const *texts, long n, float **
             .n_inputs = (int)(hi - lo),
             .seed = 0,
             .done = on_embed_done,
-            .ud = &jobs[b],
+            .ud = &set->jobs[b],
         };
         if (llm_submit(ds->ctx->client, &req) != 0) {
-            rc = err(GRA_ECONFIG, "embedding model %s unknown to the client", ds->dc->embedding_model);
+            set->submit_rc = err(GRA_ECONFIG, "embedding model %s unknown to the client",
+                                 ds->dc->embedding_model);
+            set->pending -= set->nb - b;
             break;
         }
     }
-    int rrc = llm_run(ds->ctx->client);
-    if (!rc && rrc) rc = rrc;
-    float *all = NULL;
-    for (long b = 0; b < nb; b++)
-        if (jobs[b].calls) cJSON_AddItemToArray(ds->embed_calls, jobs[b].calls);
-    for (long b = 0; !rc && b < nb; b++)
-        if (jobs[b].status) rc = err(GRA_EHTTP, "dataset %s: embedding request failed: %s",
-                                     ds->dc->name, jobs[b].err);
-    if (!rc) {
+}
+
+/* After every batch is back: the call log into *calls (batch order) and the
+ * vectors (n x dim, free()). 0 or GRA_E*. Frees the set's jobs. */
+static int embed_collect(struct embed_set *set, cJSON *calls, float **out)
+{
+    struct ds *ds = set->ds;
+    int rc = set->submit_rc;
+    *out = NULL;
+    for (long b = 0; b < set->nb; b++)
+        if (set->jobs[b].calls) cJSON_AddItemToArray(calls, set->jobs[b].calls);
+    for (long b = 0; !rc && b < set->nb; b++)
+        if (set->jobs[b].status)
+            rc = set->jobs[b].status == GRA_EINTR
+                     ? GRA_EINTR
+                     : err(GRA_EHTTP, "dataset %s: embedding request failed: %s", ds->dc->name,
+                           set->jobs[b].err);
+    if (!rc && set->n) {
+        int B = ds->dc->embed_batch, dim = set->dim;
         ds->emb_dim = dim;
-        all = xmalloc((size_t)n * (size_t)dim * sizeof(float));
-        for (long b = 0; b < nb; b++)
-            memcpy(all + (size_t)b * B * dim, jobs[b].dst, (size_t)jobs[b].n * dim * sizeof(float));
+        float *all = xmalloc((size_t)set->n * (size_t)dim * sizeof(float));
+        for (long b = 0; b < set->nb; b++)
+            memcpy(all + (size_t)b * B * dim, set->jobs[b].dst,
+                   (size_t)set->jobs[b].n * dim * sizeof(float));
+        *out = all;
     }
-    for (long b = 0; b < nb; b++) free(jobs[b].dst);
-    free(jobs);
-    *out = all;
+    for (long b = 0; b < set->nb; b++) free(set->jobs[b].dst);
+    free(set->jobs);
+    set->jobs = NULL;
+    return rc;
+}
+
+/* Embed n texts now (drives the client). */
+static int embed_texts(struct ds *ds, const char *const *texts, long n, float **out)
+{
+    *out = NULL;
+    if (n == 0) return 0;
+    struct embed_set set = {0};
+    embed_submit(ds, &set, texts, n);
+    int rrc = llm_run(ds->ctx->client);
+    int rc = embed_collect(&set, ds->embed_calls, out);
+    if (!rc && rrc) {
+        free(*out);
+        *out = NULL;
+        rc = rrc;
+    }
     return rc;
 }
 
@@ -1460,7 +1523,7 @@ static int seeds_step(struct ds *ds)
     }
     struct wave w = {.ds = ds, .step = 0, .round = 0, .first = 0, .n = ds->n_seeds, .mode = 0};
     cJSON **entries = xcalloc((size_t)ds->n_seeds + 1, sizeof *entries);
-    struct jload L = {entries, 0, ds->n_seeds, "seed", NULL};
+    struct jload L = {entries, 0, ds->n_seeds, "seed", NULL, -1};
     rc = load_journals(ds, 0, &L);
     if (!rc) rc = wave_prepare(&w, entries);
     if (!rc) {
@@ -1595,7 +1658,7 @@ static bool plan_wave(struct ds *ds, long *n_out)
         }
         double acc = (ds->attempts_all > 0 && ds->kept_all > 0)
                          ? (double)ds->kept_all / (double)ds->attempts_all
-                         : dc->expected_acceptance;
+                         : is_reviewed(dc) ? dc->expected_acceptance : 1.0;
         long n = (long)ceil((double)need * dc->overshoot / acc);
         if (n < 1) n = 1;
         if (n > cap) n = cap;
@@ -1706,108 +1769,166 @@ static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path)
     return rc;
 }
 
-/* Finalize wave entries (sorted by sample) into a checkpoint object. */
-static int finalize_wave(struct ds *ds, long step, long first, long n, cJSON **entries,
-                         const char *emb_path, cJSON **cp_out)
+/* Finalizing a wave, in three parts so that it can run synchronously (shards,
+ * merge) or chained in callbacks while other samples run (round_run):
+ *   fin_prepare   candidates in the greedy order, the texts to embed
+ *   fin_dedup     the greedy walk (given the vectors), the records to enrich
+ *   fin_complete  enriched records into the checkpoint object */
+struct fin {
+    long step, first, n;
+    cJSON *cp, *kept, *rej, *dtexts, *ecalls;
+    cJSON **cand;
+    long nc;
+    const char **texts;
+    float *emb, *demb;
+    long nd;
+    cJSON **keep;
+    long nkeep;
+    struct embed_set es;
+};
+
+/* entries: n journal entries (records are detached from them). */
+static void fin_prepare(struct ds *ds, struct fin *f, long step, long first, long n,
+                        cJSON **entries)
 {
     const struct dataset_cfg *dc = ds->dc;
-    cJSON *cp = cJSON_CreateObject();
-    cJSON_AddNumberToObject(cp, "step", (double)step);
-    cJSON_AddNumberToObject(cp, "round", ds->round);
-    cJSON_AddNumberToObject(cp, "first", (double)first);
-    cJSON_AddNumberToObject(cp, "n", (double)n);
-    cJSON *kept = cJSON_AddArrayToObject(cp, "kept");
-    cJSON *rej = cJSON_AddArrayToObject(cp, "rejected");
-    cJSON *dtexts = cJSON_AddArrayToObject(cp, "dedup_texts");
-    cJSON *ecalls = cJSON_AddArrayToObject(cp, "embedding_calls");
-    cJSON **cand = xcalloc((size_t)n + 1, sizeof *cand);
-    long nc = 0;
+    memset(f, 0, sizeof *f);
+    f->step = step;
+    f->first = first;
+    f->n = n;
+    f->cp = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f->cp, "step", (double)step);
+    cJSON_AddNumberToObject(f->cp, "round", ds->round);
+    cJSON_AddNumberToObject(f->cp, "first", (double)first);
+    cJSON_AddNumberToObject(f->cp, "n", (double)n);
+    f->kept = cJSON_AddArrayToObject(f->cp, "kept");
+    f->rej = cJSON_AddArrayToObject(f->cp, "rejected");
+    f->dtexts = cJSON_AddArrayToObject(f->cp, "dedup_texts");
+    f->ecalls = cJSON_AddArrayToObject(f->cp, "embedding_calls");
+    f->cand = xcalloc((size_t)n + 1, sizeof *f->cand);
     for (long i = 0; i < n; i++) {
         cJSON *rec = cJSON_DetachItemFromObjectCaseSensitive(entries[i], "record");
-        if (strcmp(jstr(entries[i], "outcome"), "candidate") == 0) cand[nc++] = rec;
-        else cJSON_AddItemToArray(rej, rec);
+        if (strcmp(jstr(entries[i], "outcome"), "candidate") == 0) f->cand[f->nc++] = rec;
+        else cJSON_AddItemToArray(f->rej, rec);
     }
-    /* greedy by descending mu (unreviewed: sample order), until the target */
-    qsort(cand, (size_t)nc, sizeof *cand, is_reviewed(dc) ? cmp_mu_desc : cmp_sample);
+    /* greedy by descending mu (unreviewed: sample order) */
+    qsort(f->cand, (size_t)f->nc, sizeof *f->cand, is_reviewed(dc) ? cmp_mu_desc : cmp_sample);
+    f->texts = xcalloc((size_t)f->nc + 1, sizeof *f->texts);
+    for (long i = 0; i < f->nc; i++) f->texts[i] = jstr(f->cand[i], "instruction");
+}
+
+static bool fin_needs_embeddings(const struct ds *ds, const struct fin *f)
+{
+    return ds->dc->dedup && ds->dc->embedding_model && f->nc > 0;
+}
+
+static int fin_dedup(struct ds *ds, struct fin *f)
+{
     long need = round_target(ds, ds->round) - ds->round_kept;
     int rc = dedup_ensure(ds);
-    float *emb = NULL;
-    const char **texts = xcalloc((size_t)nc + 1, sizeof *texts);
-    for (long i = 0; i < nc; i++) texts[i] = jstr(cand[i], "instruction");
-    if (!rc && dc->dedup && dc->embedding_model && nc) {
-        cJSON *saved = ds->embed_calls;
-        ds->embed_calls = ecalls;
-        rc = embed_texts(ds, texts, nc, &emb);
-        ds->embed_calls = saved;
-        if (!rc) rc = dedup_ensure(ds);
-    }
-    float *demb = NULL;
-    long nd = 0;
-    cJSON **keep = xcalloc((size_t)nc + 1, sizeof *keep);
-    long nkeep = 0;
-    if (!rc) {
-        if (emb) demb = xmalloc((size_t)nc * (size_t)ds->emb_dim * sizeof(float) + 1);
-        for (long i = 0; i < nc; i++) {
-            if (nkeep >= need) {
-                cJSON_AddItemToArray(rej, to_rejected(cand[i], "round", "round_target_reached"));
-                continue;
-            }
-            const float *e = emb ? emb + (size_t)i * ds->emb_dim : NULL;
-            bool ok = !ds->dd || dedup_check_add(ds->dd, texts[i], e);
-            if (!ok) {
-                cJSON_AddItemToArray(rej, to_rejected(cand[i], "dedup", "near_duplicate"));
-                continue;
-            }
-            if (ds->dd) {
-                cJSON_AddItemToArray(dtexts, cJSON_CreateString(texts[i]));
-                if (demb) memcpy(demb + (size_t)nd * ds->emb_dim, e, (size_t)ds->emb_dim * sizeof(float));
-                nd++;
-            }
-            keep[nkeep++] = cand[i];
+    if (rc) return rc;
+    if (f->emb) f->demb = xmalloc((size_t)f->nc * (size_t)ds->emb_dim * sizeof(float) + 1);
+    f->keep = xcalloc((size_t)f->nc + 1, sizeof *f->keep);
+    for (long i = 0; i < f->nc; i++) {
+        if (f->nkeep >= need) {
+            cJSON_AddItemToArray(f->rej, to_rejected(f->cand[i], "round", "round_target_reached"));
+            continue;
         }
-    }
-    /* metadata enrichment of the kept records */
-    if (!rc && nkeep) {
-        qsort(keep, (size_t)nkeep, sizeof *keep, cmp_sample);
-        struct wave w = {.ds = ds, .step = step, .round = ds->round, .first = 0, .n = nkeep,
-                         .mode = 2, .enrich = keep};
-        char label[200];
-        snprintf(label, sizeof label, "synth %s: round %d metadata", dc->name, ds->round);
-        rc = wave_run(&w, label);
-        for (long i = 0; !rc && i < nkeep; i++) {
-            const char *why = jstr(keep[i], "_enrich_failed");
-            if (why) {
-                char *reason = xstrdup(why);
-                cJSON_DeleteItemFromObjectCaseSensitive(keep[i], "_enrich_failed");
-                cJSON_AddItemToArray(rej, to_rejected(keep[i], "metadata", reason));
-                free(reason);
-            } else {
-                cJSON_AddItemToArray(kept, cJSON_Duplicate(keep[i], 1));
-            }
+        const float *e = f->emb ? f->emb + (size_t)i * ds->emb_dim : NULL;
+        bool ok = !ds->dd || dedup_check_add(ds->dd, f->texts[i], e);
+        if (!ok) {
+            cJSON_AddItemToArray(f->rej, to_rejected(f->cand[i], "dedup", "near_duplicate"));
+            continue;
         }
+        if (ds->dd) {
+            cJSON_AddItemToArray(f->dtexts, cJSON_CreateString(f->texts[i]));
+            if (f->demb)
+                memcpy(f->demb + (size_t)f->nd * ds->emb_dim, e, (size_t)ds->emb_dim * sizeof(float));
+            f->nd++;
+        }
+        f->keep[f->nkeep++] = f->cand[i];
     }
-    if (!rc && dc->dedup && dc->embedding_model) rc = emb_write(emb_path, ds->emb_dim, nd, demb);
-    /* rejected records in sample order */
-    if (!rc) {
-        long nr = cJSON_GetArraySize(rej);
-        cJSON **rv = xcalloc((size_t)nr + 1, sizeof *rv);
-        for (long i = 0; i < nr; i++) rv[i] = cJSON_DetachItemFromArray(rej, 0);
-        qsort(rv, (size_t)nr, sizeof *rv, cmp_sample);
-        for (long i = 0; i < nr; i++) cJSON_AddItemToArray(rej, rv[i]);
-        free(rv);
-    }
-    for (long i = 0; i < nc; i++) cJSON_Delete(cand[i]);
-    free(cand);
-    free(keep);
-    free(texts);
-    free(emb);
-    free(demb);
-    if (rc) {
-        cJSON_Delete(cp);
-        return rc;
-    }
-    *cp_out = cp;
+    /* enrichment runs in sample order */
+    qsort(f->keep, (size_t)f->nkeep, sizeof *f->keep, cmp_sample);
     return 0;
+}
+
+static int fin_complete(struct ds *ds, struct fin *f, const char *emb_path)
+{
+    int rc = 0;
+    for (long i = 0; i < f->nkeep; i++) {
+        const char *why = jstr(f->keep[i], "_enrich_failed");
+        if (why) {
+            char *reason = xstrdup(why);
+            cJSON_DeleteItemFromObjectCaseSensitive(f->keep[i], "_enrich_failed");
+            cJSON_AddItemToArray(f->rej, to_rejected(f->keep[i], "metadata", reason));
+            free(reason);
+        } else {
+            cJSON_AddItemToArray(f->kept, cJSON_Duplicate(f->keep[i], 1));
+        }
+    }
+    if (ds->dc->dedup && ds->dc->embedding_model) rc = emb_write(emb_path, ds->emb_dim, f->nd, f->demb);
+    /* rejected records in sample order */
+    long nr = cJSON_GetArraySize(f->rej);
+    cJSON **rv = xcalloc((size_t)nr + 1, sizeof *rv);
+    for (long i = 0; i < nr; i++) rv[i] = cJSON_DetachItemFromArray(f->rej, 0);
+    qsort(rv, (size_t)nr, sizeof *rv, cmp_sample);
+    for (long i = 0; i < nr; i++) cJSON_AddItemToArray(f->rej, rv[i]);
+    free(rv);
+    return rc;
+}
+
+static void fin_release(struct fin *f)
+{
+    for (long i = 0; i < f->nc; i++) cJSON_Delete(f->cand[i]);
+    free(f->cand);
+    free(f->keep);
+    free(f->texts);
+    free(f->emb);
+    free(f->demb);
+    cJSON_Delete(f->cp);
+    memset(f, 0, sizeof *f);
+}
+
+/* Write the checkpoint atomically, then apply it from the bytes written,
+ * exactly as a resumed run would. */
+static int fin_commit(struct ds *ds, struct fin *f, const char *cp_path, const char *emb_path)
+{
+    char *txt = json_print_compact(f->cp);
+    int rc = fileio_write_atomic(cp_path, txt, strlen(txt));
+    free(txt);
+    cJSON *cp = NULL;
+    if (!rc) rc = json_read_file(cp_path, &cp);
+    if (!rc) rc = apply_wave(ds, cp, emb_path);
+    cJSON_Delete(cp);
+    return rc;
+}
+
+/* The synchronous form (shards, merge). */
+static int finalize_wave(struct ds *ds, long step, long first, long n, cJSON **entries,
+                         const char *cp_path, const char *emb_path)
+{
+    struct fin f;
+    fin_prepare(ds, &f, step, first, n, entries);
+    int rc = 0;
+    if (fin_needs_embeddings(ds, &f)) {
+        cJSON *saved = ds->embed_calls;
+        ds->embed_calls = f.ecalls;
+        rc = embed_texts(ds, f.texts, f.nc, &f.emb);
+        ds->embed_calls = saved;
+    }
+    if (!rc) rc = fin_dedup(ds, &f);
+    if (!rc && f.nkeep) {
+        struct wave w = {.ds = ds, .step = step, .round = ds->round, .first = 0, .n = f.nkeep,
+                         .mode = 2, .enrich = f.keep};
+        char label[200];
+        snprintf(label, sizeof label, "synth %s: round %d metadata", ds->dc->name, ds->round);
+        rc = wave_run(&w, label);
+    }
+    if (!rc) rc = fin_complete(ds, &f, emb_path);
+    if (!rc) rc = fin_commit(ds, &f, cp_path, emb_path);
+    fin_release(&f);
+    return rc;
 }
 
 /* One wave: resume from checkpoint, or run/merge it. 0 (applied), DS_WAITING, GRA_E*. */
@@ -1829,7 +1950,7 @@ static int wave_step(struct ds *ds, long n)
     }
     compute_reliability(ds);
     cJSON **entries = xcalloc((size_t)n + 1, sizeof *entries);
-    struct jload L = {entries, first, n, "sample", NULL};
+    struct jload L = {entries, first, n, "sample", NULL, ds->round};
     rc = load_journals(ds, step, &L);
     struct wave w = {.ds = ds, .step = step, .round = ds->round, .first = first, .n = n, .mode = 1};
     if (!rc) rc = wave_prepare(&w, entries);
@@ -1854,25 +1975,245 @@ static int wave_step(struct ds *ds, long n)
                      ds->dc->name, step, missing);
     }
     if (!rc && ds->ctx->opts->shard_n > 1 && !ds->ctx->opts->merge) rc = DS_WAITING;
-    if (!rc) rc = finalize_wave(ds, step, first, n, entries, emb_path, &cp);
-    if (!rc) {
-        char *txt = json_print_compact(cp);
-        rc = fileio_write_atomic(cp_path, txt, strlen(txt));
-        free(txt);
-    }
-    if (!rc) {
-        /* apply from the bytes just written, exactly as a resumed run would */
-        cJSON_Delete(cp);
-        cp = NULL;
-        rc = json_read_file(cp_path, &cp);
-        if (!rc) rc = apply_wave(ds, cp, emb_path);
-    }
+    if (!rc) rc = finalize_wave(ds, step, first, n, entries, cp_path, emb_path);
     for (long i = 0; i < n; i++) cJSON_Delete(entries[i]);
     free(entries);
 out:
     cJSON_Delete(cp);
     free(cp_path);
     free(emb_path);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * round_run: the waves of one round in ONE event loop (the normal, unsharded
+ * path). The wave barrier (dedup needs the whole wave, greedy by mu) costs
+ * idle servers if nothing else runs meanwhile, so:
+ *   - when every sample of the current wave has been started, samples of the
+ *     NEXT indices start speculatively (at most one window, max_active). Their
+ *     outcome does not depend on which wave they end up in (the pool is fixed
+ *     within a round and every choice comes from the sample index), so they
+ *     are journaled like any other (round-R.journal.jsonl) and simply reused
+ *     when the next wave is planned; past the round's end they are unused.
+ *   - finalizing is chained in callbacks: the wave's last sample submits the
+ *     embeddings, their callback runs the greedy dedup and submits the
+ *     enrichment calls, the last enrichment writes the checkpoint and plans
+ *     the next wave, all while speculative samples keep the servers busy.
+ * Policy "reliability" does not speculate: its weights must be estimated after
+ * the previous wave, exactly as the shard path does.
+ */
+struct round_run {
+    struct ds *ds;
+    struct wave w;      /* mode 1 over the round's attempt range [first, first + cap) */
+    cJSON **entries;    /* per offset: the journal entry, once the sample is done */
+    long wfirst, wend;  /* the current wave, as offsets */
+    long filled;        /* entries present in [wfirst, wend) */
+    long w0;            /* wfirst when this process started (progress) */
+    long spec;          /* speculation allowance */
+    bool finalizing, over;
+    int rc;
+    struct fin f;
+    struct wave mw;     /* enrichment */
+    char *cp_path, *emb_path;
+};
+
+static long rr_limit(const struct round_run *rr)
+{
+    if (rr->over || rr->rc) return 0;
+    long lim = rr->wend + rr->spec;
+    return lim < rr->w.n ? lim : rr->w.n;
+}
+
+static void rr_fail(struct round_run *rr, int rc)
+{
+    if (!rr->rc) rr->rc = rc;
+    rr->over = true;
+}
+
+static void rr_begin_finalize(struct round_run *rr);
+
+static void rr_check(struct round_run *rr)
+{
+    if (!rr->finalizing && !rr->over && !rr->rc && rr->filled == rr->wend - rr->wfirst)
+        rr_begin_finalize(rr);
+}
+
+static void rr_sample_done(struct round_run *rr, long off, cJSON *entry)
+{
+    struct wave *w = &rr->w;
+    /* the entry as read back from its journal line: a fresh and a resumed run
+     * feed identical bytes into dedup */
+    char *line = json_print_compact(entry);
+    cJSON_Delete(entry);
+    if (!w->io_error && jsonl_writer_put_raw(&w->jw, line, strlen(line)) != 0) w->io_error = GRA_EIO;
+    if (w->io_error) rr_fail(rr, w->io_error);
+    if (off >= 0 && off < w->n && !rr->entries[off]) {
+        rr->entries[off] = cJSON_Parse(line);
+        if (off >= rr->wfirst && off < rr->wend) rr->filled++;
+    }
+    free(line);
+    rr_check(rr);
+}
+
+static void rr_finish(struct round_run *rr);
+
+static void rr_dedup_and_enrich(struct round_run *rr)
+{
+    struct ds *ds = rr->ds;
+    int rc = fin_dedup(ds, &rr->f);
+    if (rc) {
+        rr_fail(rr, rc);
+        return;
+    }
+    if (rr->f.nkeep == 0) {
+        rr_finish(rr);
+        return;
+    }
+    memset(&rr->mw, 0, sizeof rr->mw);
+    rr->mw.ds = ds;
+    rr->mw.step = ds->step;
+    rr->mw.round = ds->round;
+    rr->mw.n = rr->f.nkeep;
+    rr->mw.mode = 2;
+    rr->mw.enrich = rr->f.keep;
+    rr->mw.rr = rr;
+    rr->mw.max_active = rr->w.max_active;
+    wave_start_more(&rr->mw);
+}
+
+static void rr_embedded(void *ud)
+{
+    struct round_run *rr = ud;
+    int rc = embed_collect(&rr->f.es, rr->f.ecalls, &rr->f.emb);
+    if (rc) {
+        rr_fail(rr, rc);
+        return;
+    }
+    rr_dedup_and_enrich(rr);
+}
+
+static void rr_begin_finalize(struct round_run *rr)
+{
+    struct ds *ds = rr->ds;
+    rr->finalizing = true;
+    long n = rr->wend - rr->wfirst;
+    fin_prepare(ds, &rr->f, ds->step, rr->w.first + rr->wfirst, n, rr->entries + rr->wfirst);
+    for (long i = rr->wfirst; i < rr->wend; i++) {
+        cJSON_Delete(rr->entries[i]);
+        rr->entries[i] = NULL;
+    }
+    if (fin_needs_embeddings(ds, &rr->f)) {
+        rr->f.es.done = rr_embedded;
+        rr->f.es.ud = rr;
+        embed_submit(ds, &rr->f.es, rr->f.texts, rr->f.nc);
+        if (rr->f.es.pending == 0) rr_embedded(rr);
+        return;
+    }
+    rr_dedup_and_enrich(rr);
+}
+
+static void rr_enriched(struct round_run *rr)
+{
+    if (rr->ds->ctx->stop_flag && *rr->ds->ctx->stop_flag) {
+        rr_fail(rr, GRA_EINTR);
+        return;
+    }
+    rr_finish(rr);
+}
+
+/* The wave is complete: checkpoint, apply, plan the next one. */
+static void rr_finish(struct round_run *rr)
+{
+    struct ds *ds = rr->ds;
+    free(rr->cp_path);
+    free(rr->emb_path);
+    rr->cp_path = step_path(ds, ds->step, ".json");
+    rr->emb_path = step_path(ds, ds->step, ".emb");
+    int rc = fin_complete(ds, &rr->f, rr->emb_path);
+    if (!rc) rc = fin_commit(ds, &rr->f, rr->cp_path, rr->emb_path);
+    fin_release(&rr->f);
+    if (rc) {
+        rr_fail(rr, rc);
+        return;
+    }
+    rr->finalizing = false;
+    int round = ds->round;
+    long n = 0;
+    if (!plan_wave(ds, &n) || ds->round != round) {
+        rr->over = true; /* the round is over: speculative samples left are unused */
+        return;
+    }
+    compute_reliability(ds);
+    rr->wfirst = ds->next_index - rr->w.first;
+    rr->wend = rr->wfirst + n;
+    rr->filled = 0;
+    for (long i = rr->wfirst; i < rr->wend; i++) rr->filled += rr->entries[i] != NULL;
+    if (rr->w.prog) progress_set_total(rr->w.prog, rr->wend - rr->w0);
+    wave_start_more(&rr->w);
+    rr_check(rr);
+}
+
+/* Run the rest of the current round from a wave of n samples at next_index. */
+static int round_run(struct ds *ds, long n)
+{
+    const struct dataset_cfg *dc = ds->dc;
+    struct round_run *rr = xcalloc(1, sizeof *rr);
+    long target = round_target(ds, ds->round);
+    long cap = (long)ceil(dc->max_attempts_factor * (double)target);
+    if (dc->method == METHOD_REFINE) {
+        long avail = refine_available(ds) + ds->round_attempts;
+        if (avail < cap) cap = avail;
+    }
+    long rfirst = ds->next_index - ds->round_attempts;
+    rr->ds = ds;
+    rr->w.ds = ds;
+    rr->w.round = ds->round;
+    rr->w.first = rfirst;
+    rr->w.n = cap;
+    rr->w.mode = 1;
+    rr->w.rr = rr;
+    rr->w.max_active = default_max_active(ds);
+    rr->spec = dc->policy == POLICY_RELIABILITY ? 0 : rr->w.max_active;
+    rr->wfirst = rr->w0 = ds->round_attempts;
+    rr->wend = rr->wfirst + n;
+    rr->entries = xcalloc((size_t)cap + 1, sizeof *rr->entries);
+    rr->w.have = xcalloc((size_t)cap + 1, 1);
+    compute_reliability(ds);
+    /* what earlier (interrupted) runs journaled for this round */
+    struct jload L = {rr->entries + rr->wfirst, ds->next_index, cap - rr->wfirst, "sample", NULL, ds->round};
+    int rc = load_journals(ds, ds->step, &L);
+    char *jp = xasprintf("%s/round-%d.journal.jsonl", ds->state_dir, ds->round);
+    if (!rc) rc = jsonl_writer_open(&rr->w.jw, jp, false);
+    rr->w.jw_open = rc == 0;
+    free(jp);
+    if (!rc) {
+        for (long i = 0; i < cap; i++) rr->w.have[i] = rr->entries[i] != NULL;
+        rr->w.next = rr->wfirst;
+        for (long i = rr->wfirst; i < rr->wend; i++) rr->filled += rr->entries[i] != NULL;
+        char label[200];
+        snprintf(label, sizeof label, "synth %s: round %d samples", dc->name, ds->round);
+        rr->w.prog = progress_new(label, rr->wend - rr->wfirst, ds->ctx->opts->quiet);
+        rr->w.finished = 0;
+        rr_check(rr);
+        wave_start_more(&rr->w);
+        int lrc = llm_run(ds->ctx->client);
+        progress_finish(rr->w.prog);
+        rr->w.prog = NULL;
+        rc = rr->rc;
+        if (!rc && (lrc == GRA_EINTR || (ds->ctx->stop_flag && *ds->ctx->stop_flag))) rc = GRA_EINTR;
+        if (!rc && lrc) rc = lrc;
+        if (!rc && !rr->over)
+            rc = err(GRA_ESTATE, "dataset %s: round %d stopped with wave %ld-%ld incomplete",
+                     dc->name, ds->round, rfirst + rr->wfirst, rfirst + rr->wend - 1);
+    }
+    if (rr->finalizing) fin_release(&rr->f);
+    if (rr->w.jw_open) jsonl_writer_close(&rr->w.jw);
+    for (long i = 0; i < cap; i++) cJSON_Delete(rr->entries[i]);
+    free(rr->entries);
+    free(rr->w.have);
+    free(rr->cp_path);
+    free(rr->emb_path);
+    free(rr);
     return rc;
 }
 
@@ -2272,12 +2613,17 @@ int synth_dataset_run(struct synth_ctx *ctx, const struct dataset_cfg *dc)
         seed_records(&ds);
     } else {
         long n;
+        bool sync = ctx->opts->shard_n > 1 || ctx->opts->merge;
         while (plan_wave(&ds, &n)) {
-            rc = wave_step(&ds, n);
+            char *cp = step_path(&ds, ds.step, ".json");
+            bool restore = fileio_exists(cp);
+            free(cp);
+            rc = restore || sync ? wave_step(&ds, n) : round_run(&ds, n);
             if (rc) goto out;
         }
     }
-    rc = write_outputs(&ds, t0);
+    /* shards leave the final files to --merge (no two writers of one file) */
+    if (!(ctx->opts->shard_n > 1 && !ctx->opts->merge)) rc = write_outputs(&ds, t0);
 out:
     ds_release(&ds);
     return rc;

@@ -97,6 +97,50 @@ else
     bad "non-simulated report failed: $(head -3 "$T/err")"
 fi
 
+# several training seeds of one condition (report.conditions), grouped items
+{
+    for i in $(seq 1 60); do
+        g="p$((i / 3))"
+        line base ifeval "q$i" $((i % 2)) ",\"group\":\"$g\""
+        line g-s1 ifeval "q$i" $(((i + 1) % 2)) ",\"group\":\"$g\""
+        line g-s2 ifeval "q$i" $((i % 3 == 0 ? 1 : 0)) ",\"group\":\"$g\""
+    done
+} >"$T/seeds.jsonl"
+echo '{"report": {"conditions": {"g": ["g-s1", "g-s2"]}, "bootstrap_b": 500}}' >"$T/cond.json"
+if "$GRA_BIN" report --results "$T/seeds.jsonl" --config "$T/cond.json" --out "$T/cond" --no-plots 2>"$T/err"; then
+    /usr/bin/python3 - "$T/cond/summary.json" <<'EOF2' && ok "conditions: seeds merged, hierarchical CI, clustered SE" || bad "conditions summary"
+import json, sys
+s = json.load(open(sys.argv[1]))
+acc = {o["student"]: o for o in s["accuracy"]}
+assert set(acc) == {"base", "g"}, acc.keys()
+g = acc["g"]
+assert g["members"] == ["g-s1", "g-s2"] and len(g["train_seeds"]) == 2
+assert g["hierarchical"] is not None and len(g["per_seed_accuracy"]) == 2
+assert g["n_groups"] == 21 and g["se_clustered"] > 0
+c = s["comparisons"]
+assert len(c) == 1 and c[0]["ci_hierarchical"] is not None and c[0]["seeds_b"] == 2
+assert c[0]["mcnemar_method"] == "sign"  # the condition's items average two seeds: fractional
+EOF2
+else
+    bad "conditions report failed: $(head -3 "$T/err")"
+fi
+echo '{"report": {"conditions": {"g": ["a"], "h": ["a", "b"]}}}' >"$T/cond2.json"
+expect 3 "student \"a\" is also in condition" -- --results "$T/seeds.jsonl" --config "$T/cond2.json" --out "$T/o8"
+
+# identical answers: no discordant item, the SE is floored (rule of three), no parity claimed from nothing
+{ for i in $(seq 1 40); do line same1 gsm8k "t$i" $((i % 2)); line same2 gsm8k "t$i" $((i % 2)); done; } >"$T/same.jsonl"
+if "$GRA_BIN" report --results "$T/same.jsonl" --out "$T/same" --no-plots 2>"$T/err"; then
+    /usr/bin/python3 - "$T/same/summary.json" <<'EOF2' && ok "identical students: floored SE, no equivalence at 1 point" || bad "identical students"
+import json, math, sys
+c = json.load(open(sys.argv[1]))["comparisons"][0]
+assert c["diff"] == 0 and c["se"] == 0 and c["mcnemar_p"] == 1
+assert abs(c["se_used"] - 100 * math.sqrt(3 / 40) / math.sqrt(40)) < 1e-9
+assert c["tost"]["equivalent"] is False and c["margin_supported"] is False
+EOF2
+else
+    bad "identical students report failed: $(head -3 "$T/err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && rm -rf "$T"
 [ "$fail" -eq 0 ]

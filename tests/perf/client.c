@@ -534,6 +534,7 @@ int main(int argc, char **argv)
            *v_nocache = xcalloc((size_t)reps, sizeof(double)),
            *v_floor = xcalloc((size_t)reps, sizeof(double)),
            *v_node = xcalloc((size_t)reps, sizeof(double));
+    double *v_ratio = xcalloc((size_t)reps, sizeof(double));
     double rate_cache = 0, rate_floor = 0;
     int n_node = 0;
     char who[128] = "node";
@@ -559,6 +560,7 @@ int main(int argc, char **argv)
         v_floor[r] = o.cpu_us / (double)n;
         rate_floor = (double)n / o.wall_ms * 1000;
         printf(", floor %.1f (%ld ok)", v_floor[r], o.ok);
+        v_ratio[r] = v_cache[r] / v_floor[r];
         if (node) {
             double us = 0;
             int rc = run_node(node_dir, port, n, 64, &us, who, sizeof who);
@@ -574,7 +576,8 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     double m_cache = median(v_cache, reps), m_nocache = median(v_nocache, reps),
-           m_floor = median(v_floor, reps), m_node = n_node ? median(v_node, n_node) : 0;
+           m_floor = median(v_floor, reps), m_node = n_node ? median(v_node, n_node) : 0,
+           m_ratio = median(v_ratio, reps);
 
     if (!only || only == 2)
         printf("\n2. Achieved / target concurrency, 100 ms server delay, N = 20 C\n");
@@ -619,9 +622,11 @@ int main(int argc, char **argv)
            reps);
     if (!only || only == 1) {
         printf("  %-22s %10s\n", "variant", "us/req");
-        printf("  %-22s %10.1f   (%.0f req/s wall)\n", "client + cache", m_cache, rate_cache);
+        printf("  %-22s %10.1f   (last run %.0f req/s wall)\n", "client + cache", m_cache,
+               rate_cache);
         printf("  %-22s %10.1f\n", "client, no cache", m_nocache);
-        printf("  %-22s %10.1f   (%.0f req/s wall)\n", "floor (bare curl)", m_floor, rate_floor);
+        printf("  %-22s %10.1f   (last run %.0f req/s wall)\n", "floor (bare curl)", m_floor,
+               rate_floor);
         if (n_node)
             printf("  %-22s %10.1f   (%s)\n", "node peer", m_node, who);
         else
@@ -644,6 +649,7 @@ int main(int argc, char **argv)
     free(v_nocache);
     free(v_floor);
     free(v_node);
+    free(v_ratio);
     curl_global_cleanup();
     return 0;
 }

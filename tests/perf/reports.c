@@ -29,7 +29,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: perf_reports [B >= 100] [n >= 2]\n");
         return 2;
     }
-    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b), *out = malloc((size_t)B * sizeof *out);
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b),
+           *out = malloc((size_t)B * sizeof *out);
     struct rng r;
     rng_seed(&r, 42);
     for (size_t i = 0; i < n; i++) {
@@ -46,7 +47,8 @@ int main(int argc, char **argv)
     double t2 = now();
     stats_items_release(&it);
     double t_binary = t1 - t0;
-    printf("paired bootstrap, binary items: n=%zu B=%ld: %.3f s (%.2f ns per draw), percentile %.4f s, "
+    printf("paired bootstrap, binary items: n=%zu B=%ld: %.3f s (%.2f ns per draw), percentile "
+           "%.4f s, "
            "95%% CI [%+.3f, %+.3f] points\n",
            n, B, t1 - t0, (t1 - t0) * 1e9 / ((double)n * (double)B), t2 - t1, 100 * lo, 100 * hi);
 
@@ -60,9 +62,11 @@ int main(int argc, char **argv)
     t1 = now();
     stats_items_release(&it);
     stats_percentile_ci(out, (size_t)B, 0.05, &lo, &hi);
-    printf("paired bootstrap, fractional items: n=%zu B=%ld: %.3f s, 95%% CI [%+.3f, %+.3f] points\n", n, B, t1 - t0,
-           100 * lo, 100 * hi);
-    printf("target: binary paired bootstrap under 1 s on one core: %s\n", t_binary < 1.0 ? "met" : "NOT met");
+    printf(
+        "paired bootstrap, fractional items: n=%zu B=%ld: %.3f s, 95%% CI [%+.3f, %+.3f] points\n",
+        n, B, t1 - t0, 100 * lo, 100 * hi);
+    printf("target: binary paired bootstrap under 1 s on one core: %s\n",
+           t_binary < 1.0 ? "met" : "NOT met");
     free(a);
     free(b);
     free(out);

@@ -144,24 +144,42 @@ def dataset(name, method, n, models, rounds, n_rev=3):
             kept.append(rec)
             k += 1
     counts["kept"] = len(kept)
+    # stats.json in the shape synth writes (synth/engine.c build_stats)
     params = {m: (72.0 if "72b" in m else 7.6) for m in models}
-    roles, permodel = {}, {}
-    for role, calls_per, pt, ct in (("generator", 3, 400, 250), ("reviewer", 6, 1800, 360), ("adjudicator", 1, 900, 120),
-                                    ("metadata", 1, 300, 60)):
+    by_role, by_model, by_role_model, tags, client_models = {}, {}, {}, {}, {}
+    total = dict(calls=0, prompt_tokens=0, completion_tokens=0, flops=0.0, truncations=0, parse_failures=0, failures=0)
+    for role, calls_per, pt, ct in (("generator", 3, 400, 250), ("reviewer", 2 * n_rev, 600 * n_rev, 120 * n_rev),
+                                    ("adjudicator", 1, 900, 120), ("metadata", 1, 300, 60)):
         calls = calls_per * counts["generated"] if role != "adjudicator" else counts["adjudicated"]
-        p, c = pt * calls // calls_per, ct * calls // calls_per
-        avgp = sum(params.values()) / len(params)
-        roles[role] = {"calls": calls, "prompt_tokens": p, "completion_tokens": c, "flops": 2 * avgp * 1e9 * (p + c),
-                       "truncated": calls // 40, "parse_failures": calls // 60, "retries": calls // 25}
-    for m in models:
-        calls = sum(r["calls"] for r in roles.values()) // len(models)
-        permodel[m] = {"calls": calls, "params_b": params[m], "prompt_tokens": calls * 300, "completion_tokens": calls * 90,
-                       "flops": 2 * params[m] * 1e9 * calls * 390, "truncated": calls // 50,
-                       "parse_failures": calls // 70, "retries": calls // 30}
-    stats = {"dataset": name, "method": method, "counts": counts, "dedup_method": "minhash", "roles": roles,
-             "models": permodel, "config": {"n_reviewers": n_rev, "n_models": len(models), "role_policy": "random",
-                                            "tau": 8, "delta": 1.5, "rounds": rounds},
-             "wall_time_s": 12.5, "simulated": True}
+        by_role[role] = dict(calls=0, prompt_tokens=0, completion_tokens=0, flops=0.0, truncations=0,
+                             parse_failures=0, failures=0)
+        by_role_model[role] = {}
+        tags[role] = {"calls": calls, "retries": calls // 25}
+        for j, m in enumerate(models):
+            share = calls // len(models) + (1 if j < calls % len(models) else 0)
+            p, c = pt * share // calls_per, ct * share // calls_per
+            e = dict(calls=share, prompt_tokens=p, completion_tokens=c, flops=2 * params[m] * 1e9 * (p + c),
+                     truncations=share // 40, parse_failures=share // 60, failures=share // 40 + share // 60)
+            by_role_model[role][m] = e
+            for tbl in (by_role[role], by_model.setdefault(m, dict(calls=0, prompt_tokens=0, completion_tokens=0,
+                                                                     flops=0.0, truncations=0, parse_failures=0,
+                                                                     failures=0)), total):
+                for k, v in e.items():
+                    tbl[k] += v
+    for m, e in by_model.items():
+        client_models[m] = {"calls": e["calls"], "retries": e["calls"] // 30, "params_b": params[m]}
+    rounds_info = [{"round": r, "target": n // 2, "attempted": n,
+                    "kept": sum(1 for x in kept if x["round"] == r)} for r in range(1, rounds + 1)]
+    stats = {"dataset": name, "method": method, "simulated": True, "label": "SIMULATED",
+             "config": {"models": models, "reviewers": n_rev, "policy": "random", "aggregation": "mean_sigma",
+                        "tau": 8, "delta": 1.5, "sigma": "population", "instruction_checks": True,
+                        "rounds": rounds, "target": rounds * (n // 2)},
+             "dedup_method": "minhash", "dedup_threshold": 0.8, "counts": counts, "rounds": rounds_info,
+             "usage": {"by_role": by_role, "by_model": by_model, "by_role_model": by_role_model, "total": total},
+             "per_kept_record": {k: total[k] / max(1, len(kept)) for k in
+                                 ("calls", "prompt_tokens", "completion_tokens", "flops")},
+             "prompt_hashes": {"generator": "a" * 64},
+             "runtime": {"wall_time_s": 12.5, "client": {"models": client_models, "tags": tags, "by_tag_model": {}}}}
     d = os.path.join(out, "datasets")
     write_jsonl(os.path.join(d, name + ".jsonl"), kept)
     write_jsonl(os.path.join(d, name + ".rejected.jsonl"), rejected)

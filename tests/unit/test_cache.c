@@ -233,6 +233,19 @@ static void test_put_get(void **state)
     char *av4[] = {"cache", "stats", missing, NULL};
     assert_int_equal(cmd_cache(3, av4), GRA_EXIT_IO);
     assert_int_equal(access(missing, F_OK), -1);
+    /* another SQLite file is refused and left as it was (not switched to WAL) */
+    assert_int_equal(sqlite3_open(missing, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE notes(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cache_open(missing, false, &c), GRA_ECACHE);
+    assert_int_equal(cache_open(missing, true, &c), GRA_ECACHE);
+    assert_int_equal(sqlite3_open(missing, &db), SQLITE_OK);
+    sqlite3_stmt *jm;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &jm, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(jm), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(jm, 0), "delete");
+    sqlite3_finalize(jm);
+    sqlite3_close(db);
     tcfg_tmp_remove(missing);
     tcfg_tmp_remove(path);
 }

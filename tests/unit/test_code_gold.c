@@ -159,18 +159,29 @@ static void test_humaneval_gold(void **state)
         jobs[2 * n + i] = jobs[i];
         jobs[2 * n + i].output = "    return None\n";
     }
+    /* chat replies and corrupted bodies: every 4th item (41) is enough (the
+     * test must stay fast on a loaded 2-core CI machine); the canonical
+     * completions run for all 164 */
+    int nc = 0;
+    for (int i = 0; i < n; i += 4) {
+        jobs[n + nc] = jobs[n + i];
+        jobs[2 * n + nc] = jobs[2 * n + i];
+        nc++;
+    }
     int p1 = run_and_count(jobs, n, CODE_PASSED, "humaneval completion");
-    int p2 = run_and_count(jobs + n, n, CODE_PASSED, "humaneval chat");
-    int p3 = run_and_count(jobs + 2 * n, n, CODE_FAILED, "humaneval return-None");
+    int p2 = run_and_count(jobs + n, nc, CODE_PASSED, "humaneval chat");
+    int p3 = run_and_count(jobs + 2 * n, nc, CODE_FAILED, "humaneval return-None");
     printf("HumanEval canonical: %d/%d as completions, %d/%d as chat replies; "
-           "return-None bodies passing: %d\n", p1, n, p2, n, p3);
+           "return-None bodies passing: %d/%d\n", p1, n, p2, nc, p3, nc);
     assert_int_equal(p1, 164);
-    assert_int_equal(p2, 164);
+    assert_int_equal(p2, nc);
     assert_int_equal(p3, 0);
     /* the extracted code of the chat reply is the fenced function */
     assert_non_null(strstr(jobs[n].extracted, "def has_close_elements("));
     assert_null(strstr(jobs[n].extracted, "It works"));
-    for (int i = 0; i < 3 * n; i++) code_job_release(&jobs[i]);
+    for (int i = 0; i < n; i++) code_job_release(&jobs[i]);
+    for (int i = 0; i < nc; i++) code_job_release(&jobs[n + i]);
+    for (int i = 0; i < nc; i++) code_job_release(&jobs[2 * n + i]);
     for (int i = 0; i < n; i++) free(chat[i]);
     free(chat);
     free(jobs);
@@ -203,7 +214,7 @@ static void mbpp_check(struct items *it, const char *label, int expect_n)
         m++;
     }
     assert_int_equal(m, expect_n);
-    int stubs = m < 100 ? m : 100; /* stubs fail fast; 100 are enough */
+    int stubs = m < 50 ? m : 50; /* stubs fail fast; 50 are enough */
     for (int i = 0; i < stubs; i++) {
         jobs[m + i] = jobs[i];
         /* the reference's function names, each returning None */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -403,8 +404,84 @@ static void test_bad_interpreter(void **state)
     assert_string_equal(sandbox_status_name(SANDBOX_TIMEOUT), "timeout");
 }
 
-int main(void)
+/* Run in a child process (the isolation probe is once per process): the
+ * fallback paths of a machine without user namespaces (rootns, root only)
+ * and without any namespace (none). Exit 0 when the mode's guarantees hold. */
+static int mode_check(const char *mode)
 {
+    if (setup(NULL) != 0) return 10;
+    unsigned iso = sandbox_isolation();
+    char b[100];
+    printf("mode %s: isolation %s\n", mode, sandbox_isolation_str(iso, b, sizeof b));
+    if (!strcmp(mode, "none") && (iso & (SANDBOX_ISO_NET | SANDBOX_ISO_MOUNT | SANDBOX_ISO_PID)))
+        return 11;
+    if (!strcmp(mode, "rootns") && (iso & SANDBOX_ISO_USERNS)) return 12;
+    char *victim = xasprintf("%s/mode-victim.txt", troot);
+    char *prog = xasprintf("import os\n"
+                           "try:\n"
+                           "    open('%s', 'w').write('pwned')\n"
+                           "except OSError as e:\n"
+                           "    print('refused', e)\n"
+                           "open('inside.txt', 'w').write('ok')\n"
+                           "print(os.getuid())\n",
+                           victim);
+    struct sandbox_job j[3];
+    memset(j, 0, sizeof j);
+    j[0].program = prog;
+    j[1].program = "while True:\n    pass\n";
+    j[2].program = "import os\nwhile True:\n    os.fork()\n";
+    struct sandbox_opts o = opts(1.0);
+    if (sandbox_run_batch(j, 3, &o) != 0) return 13;
+    int rc = 0;
+    printf("  write: %s out=%s", sandbox_status_name(j[0].status), j[0].out ? j[0].out : "");
+    printf("  loop: %s; fork bomb: %s (%s)\n", sandbox_status_name(j[1].status),
+           sandbox_status_name(j[2].status), j[2].limit ? j[2].limit : "-");
+    if (j[0].status != SANDBOX_PASSED) rc = 14;
+    if (fileio_exists(victim)) rc = 15; /* root-owned dir: nobody cannot write */
+    if (geteuid() == 0 && (!j[0].out || strncmp(strstr(j[0].out, "\n") + 1, "65534", 5)))
+        rc = 16;
+    if (j[1].status != SANDBOX_TIMEOUT) rc = 17;
+    if (j[2].status == SANDBOX_PASSED || j[2].status == SANDBOX_ERROR) rc = 18;
+    for (int i = 0; i < 3; i++) {
+        if (j[i].pgid > 0 && kill(-(pid_t)j[i].pgid, 0) == 0) rc = 19;
+        sandbox_job_release(&j[i]);
+    }
+    if (processes_in_root() != 0 || leftovers() != 0) rc = 20;
+    unlink(victim);
+    free(victim);
+    free(prog);
+    teardown(NULL);
+    return rc;
+}
+
+static void test_fallback_modes(void **state)
+{
+    (void)state;
+    const char *modes[] = {"rootns", "none"};
+    for (size_t i = 0; i < GRA_ARRAY_LEN(modes); i++) {
+        if (!strcmp(modes[i], "rootns") && geteuid() != 0) {
+            printf("SKIP rootns: only root can create namespaces without a user namespace\n");
+            continue;
+        }
+        fflush(stdout);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            setenv("GRA_SANDBOX_ISOLATION", modes[i], 1);
+            execl("/proc/self/exe", "test_sandbox", "--mode-check", modes[i], (char *)NULL);
+            _exit(99);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        if (WEXITSTATUS(st) != 0) fprintf(stderr, "mode %s: check %d failed\n", modes[i], WEXITSTATUS(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--mode-check")) return mode_check(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_and_fail),
         cmocka_unit_test(test_environment),
@@ -416,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_huge_output),
         cmocka_unit_test(test_parallel_two_workers),
         cmocka_unit_test(test_bad_interpreter),
+        cmocka_unit_test(test_fallback_modes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

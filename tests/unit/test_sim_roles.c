@@ -56,17 +56,10 @@ static int setup(void **state)
     const char *src = getenv("GRA_SOURCE_DIR");
     char path[1024];
     snprintf(path, sizeof path, "%s/configs/sim-models.json", src ? src : GRA_SOURCE_DIR);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
+    if (json_read_file(path, &models_doc) != 0) {
+        fprintf(stderr, "cannot read %s\n", path);
         return -1;
     }
-    static char text[1 << 16];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
-    models_doc = cJSON_ParseWithLengthOpts(text, n, NULL, 0);
-    if (!models_doc) return -1;
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(models_doc, "models")) {
         struct sim_model *m = &models[n_models++];
@@ -332,7 +325,8 @@ static void test_deterministic(void **state)
     buf_init(&out.content, 0);
     assert_int_not_equal(sim_roles_handle(m, body, "gra_nonsense", 1, &out), 0);
     assert_non_null(strstr(out.error_message, "gra_nonsense"));
-    cJSON *spec = cJSON_Parse("{\"name\":\"bad\",\"reviewer\":{\"sensitivity\":{\"padding\":1.5}}}");
+    static const char bad_json[] = "{\"name\":\"bad\",\"reviewer\":{\"sensitivity\":{\"padding\":1.5}}}";
+    cJSON *spec = cJSON_ParseWithLengthOpts(bad_json, sizeof bad_json - 1, NULL, 0);
     struct sim_model bad = {.name = "bad", .seed = 1, .verbosity = 1, .spec = spec};
     char why[200];
     assert_int_equal(sim_roles_check_model(&bad, why, sizeof why), -1);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/fileio.h"
 #include "core/rng.h"
 #include "core/simflaw.h"
 
@@ -156,8 +157,12 @@ static void test_code(void **state)
             for (int k = 0; k < 3; k++) {
                 buf_reset(&resp);
                 simflaw_solution(ins.data, 0, 1.0, &r, &resp);
+                char *fence = strstr(resp.data, "```python"), *end = strstr(fence + 3, "```");
+                char *code = strndup(fence, (size_t)(end - fence) + 3);
                 assert_int_equal(simflaw_inject_response(text[k], ins.data, &resp, &r), 0);
                 check_exact(simflaw_name(text[k]), simflaw_detect(ins.data, resp.data), text[k], ins.data, resp.data);
+                assert_non_null(strstr(resp.data, code)); /* nothing inserted inside the code */
+                free(code);
             }
             simflaw_code_instruction(&r, tmpl, NULL, SIMFLAW_UNREASONABLE, &ins);
             check_exact("code unreasonable", simflaw_detect_instruction(ins.data), SIMFLAW_UNREASONABLE, ins.data, NULL);
@@ -255,7 +260,7 @@ static void test_natural_text(void **state)
     size_t cap = 0;
     int n = 0, flagged = 0;
     while (getline(&line, &cap, f) > 0 && n < 3000) {
-        cJSON *j = cJSON_Parse(line);
+        cJSON *j = cJSON_ParseWithLengthOpts(line, strlen(line), NULL, 0);
         const cJSON *q = cJSON_GetObjectItem(j, "question"), *a = cJSON_GetObjectItem(j, "answer");
         if (cJSON_IsString(q) && cJSON_IsString(a)) {
             n++;
@@ -266,6 +271,32 @@ static void test_natural_text(void **state)
     free(line);
     fclose(f);
     printf("natural text: %d of %d GSM8K train pairs flagged (%.2f%%)\n", flagged, n,
+           100.0 * flagged / (n ? n : 1));
+    assert_true(n > 0);
+    assert_true(flagged <= n / 100);
+
+    snprintf(path, sizeof path, "%s/codealpaca/code_alpaca_2k.json", dir ? dir : "/work/shared/data");
+    cJSON *arr = NULL;
+    if (json_read_file(path, &arr) != 0) {
+        printf("SKIP natural-text check on Code Alpaca: %s not staged\n", path);
+        return;
+    }
+    n = flagged = 0;
+    const cJSON *it;
+    struct buf ins = BUF_INIT;
+    cJSON_ArrayForEach(it, arr) {
+        const cJSON *i = cJSON_GetObjectItem(it, "instruction"), *in = cJSON_GetObjectItem(it, "input"),
+                    *o = cJSON_GetObjectItem(it, "output");
+        if (!cJSON_IsString(i) || !cJSON_IsString(o)) continue;
+        buf_reset(&ins);
+        buf_puts(&ins, i->valuestring);
+        if (cJSON_IsString(in) && in->valuestring[0]) buf_appendf(&ins, "\n%s", in->valuestring);
+        n++;
+        if (simflaw_detect(ins.data, o->valuestring)) flagged++;
+    }
+    buf_release(&ins);
+    cJSON_Delete(arr);
+    printf("natural text: %d of %d Code Alpaca records flagged (%.2f%%)\n", flagged, n,
            100.0 * flagged / (n ? n : 1));
     assert_true(n > 0);
     assert_true(flagged <= n / 100);

@@ -6,11 +6,15 @@
  * hundredths, independently of the double arithmetic in published.c), and
  * the "report" config section.
  */
+
+/* cmocka needs these first, in this order */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
@@ -257,8 +261,9 @@ static void test_text(void **state)
     NEAR(d[0], 0.5, 1e-12);
     NEAR(d[1], 2.0 / 3.0, 1e-12);
     NEAR(d[2], 1.0, 1e-12);
-    const char *t2[] = {"Write a poem about the sea in four lines.", "write a poem about   the sea in four lines",
-                        "Compute the derivative of x squared plus three.", "List five prime numbers above 100."};
+    const char *t2[] = {
+        "Write a poem about the sea in four lines.", "write a poem about   the sea in four lines",
+        "Compute the derivative of x squared plus three.", "List five prime numbers above 100."};
     struct text_neardup nd;
     text_minhash_neardup(t2, 4, 0.8, &nd);
     assert_int_equal(nd.n_near_dup, 2);
@@ -315,7 +320,8 @@ static void test_published(void **state)
     assert_int_equal(ne, 10);
     /* the rounding-half rows (45.705 printed 45.71) are not mismatches */
     for (int i = 0; i < n; i++)
-        assert_false(!strcmp(t.rows[got[i]].seed, "WizardLM") && !strcmp(t.rows[got[i]].data, "seed") &&
+        assert_false(!strcmp(t.rows[got[i]].seed, "WizardLM") &&
+                     !strcmp(t.rows[got[i]].data, "seed") &&
                      !strcmp(t.rows[got[i]].student, "Qwen2.5-7B"));
     free(got);
     pub_table_release(&t);
@@ -328,9 +334,11 @@ static void test_config(void **state)
     struct report_cfg c;
     report_cfg_defaults(&c);
     assert_true(c.margin == 1.0 && c.bootstrap_b == 10000 && c.alpha == 0.05);
-    const char *good = "{\"seed\": 5, \"report\": {\"margin\": 2.5, \"bootstrap_b\": 500, \"published\": "
-                       "{\"benchmarks\": {\"gsm8k\": \"GSM8K\"}, \"students\": {\"s1\": {\"student\": \"Qwen2.5-7B\", "
-                       "\"seed\": \"Alpaca\", \"data\": \"GRA\"}}}}}";
+    const char *good =
+        "{\"seed\": 5, \"report\": {\"margin\": 2.5, \"bootstrap_b\": 500, \"published\": "
+        "{\"benchmarks\": {\"gsm8k\": \"GSM8K\"}, \"students\": {\"s1\": {\"student\": "
+        "\"Qwen2.5-7B\", "
+        "\"seed\": \"Alpaca\", \"data\": \"GRA\"}}}}}";
     cJSON *j = cJSON_Parse(good);
     assert_int_equal(report_cfg_parse(&c, j, "good.json"), 0);
     assert_true(c.margin == 2.5 && c.bootstrap_b == 500 && c.seed == 5);
@@ -362,11 +370,13 @@ int main(void)
     gsl_set_error_handler_off();
     gra_log_level = LOG_ERROR;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wilson),      cmocka_unit_test(test_mcnemar),    cmocka_unit_test(test_tost),
-        cmocka_unit_test(test_mmin),        cmocka_unit_test(test_holm_bh),    cmocka_unit_test(test_pass_at_k),
-        cmocka_unit_test(test_percentile),  cmocka_unit_test(test_bootstrap),  cmocka_unit_test(test_boot_hier),  cmocka_unit_test(test_rng_copy),
-        cmocka_unit_test(test_kripp),       cmocka_unit_test(test_text),       cmocka_unit_test(test_published),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_wilson),     cmocka_unit_test(test_mcnemar),
+        cmocka_unit_test(test_tost),       cmocka_unit_test(test_mmin),
+        cmocka_unit_test(test_holm_bh),    cmocka_unit_test(test_pass_at_k),
+        cmocka_unit_test(test_percentile), cmocka_unit_test(test_bootstrap),
+        cmocka_unit_test(test_boot_hier),  cmocka_unit_test(test_rng_copy),
+        cmocka_unit_test(test_kripp),      cmocka_unit_test(test_text),
+        cmocka_unit_test(test_published),  cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

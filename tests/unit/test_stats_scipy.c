@@ -11,11 +11,15 @@
  * stated tolerance for the bootstrap (different resamples). Skips, saying
  * why, when python3 or scipy is missing.
  */
+
+/* cmocka needs these first, in this order */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <cjson/cJSON.h>
 #include <gsl/gsl_errno.h>
@@ -175,7 +179,8 @@ static void add_pass_at_k(cJSON *root, struct rng *r)
 {
     cJSON *arr = cJSON_AddArrayToObject(root, "pass_at_k");
     for (int k = 0; k < 30; k++) {
-        long n = 1 + (long)rng_below(r, 200), c = (long)rng_below(r, (uint64_t)n + 1), kk = 1 + (long)rng_below(r, (uint64_t)n);
+        long n = 1 + (long)rng_below(r, 200), c = (long)rng_below(r, (uint64_t)n + 1),
+             kk = 1 + (long)rng_below(r, (uint64_t)n);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "n", (double)n);
         cJSON_AddNumberToObject(o, "c", (double)c);
@@ -251,8 +256,10 @@ static void test_against_scipy(void **state)
     (void)state;
     if (!have_scipy()) {
         if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-            fail_msg("CI=true but /usr/bin/python3 with scipy is missing (apt-get install python3-scipy)");
-        printf("SKIP: /usr/bin/python3 with scipy not found (Debian: apt-get install python3-scipy)\n");
+            fail_msg("CI=true but /usr/bin/python3 with scipy is missing (apt-get install "
+                     "python3-scipy)");
+        printf("SKIP: /usr/bin/python3 with scipy not found (Debian: apt-get install "
+               "python3-scipy)\n");
         skip();
     }
     struct rng r;
@@ -275,7 +282,8 @@ static void test_against_scipy(void **state)
     char *text = cJSON_PrintUnformatted(root);
     assert_int_equal(fileio_write_atomic(path, text, strlen(text)), 0);
     const char *src = getenv("GRA_SOURCE_DIR");
-    char *cmd = xasprintf("/usr/bin/python3 '%s/tests/python/check_stats.py' '%s'", src ? src : GRA_SOURCE_DIR, path);
+    char *cmd = xasprintf("/usr/bin/python3 '%s/tests/python/check_stats.py' '%s'",
+                          src ? src : GRA_SOURCE_DIR, path);
     int st = system(cmd);
     assert_true(st != -1 && WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
