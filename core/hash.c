@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,11 +49,22 @@ void sha256_final(struct sha256_ctx *c, char out[SHA256_HEX_LEN + 1])
     free(c);
 }
 
+/* OpenSSL 3 looks an algorithm up on every EVP_sha256() use; fetch it once.
+ * The fetched object is immutable and shared, so threads may use it. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void sha256_hex(const void *data, size_t n, char out[SHA256_HEX_LEN + 1])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned dn = 0;
-    EVP_Digest(data, n, d, &dn, EVP_sha256(), NULL);
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_Digest(data, n, d, &dn, sha256_md ? sha256_md : EVP_sha256(), NULL);
     to_hex(d, dn, out);
 }
 

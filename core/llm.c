@@ -65,6 +65,7 @@
 struct stats {
     long calls, cache_hits, prompt_tokens, completion_tokens;
     long retries, truncations, parse_failures;
+    long connections; /* new TCP connections opened (keep-alive keeps this near the cap) */
     long failures[LLM_STATUS_COUNT];
     double latency_sum;
     long lat_n;
@@ -531,13 +532,17 @@ static void for_stats(struct llm_client *c, const struct req *q, struct stats *o
     }
 }
 
-static void account_http(struct llm_client *c, const struct req *q, long http, bool retry)
+/* One attempt finished on handle h with status http (0 = none). */
+static void account_http(struct llm_client *c, const struct req *q, CURL *h, long http, bool retry)
 {
     struct stats *s[3];
     int n;
+    long conns = 0;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
     for_stats(c, q, s, &n);
     for (int i = 0; i < n; i++) {
         if (retry) s[i]->retries++;
+        s[i]->connections += conns;
         if (http > 0 && http < 600) {
             if (!s[i]->http) s[i]->http = xcalloc(600, sizeof *s[i]->http);
             s[i]->http[http]++;
@@ -589,6 +594,7 @@ static cJSON *stats_json(const struct stats *s, double params_b, double price_in
             snprintf(k, sizeof k, "%d", i);
             cJSON_AddNumberToObject(h, k, (double)s->http[i]);
         }
+    cJSON_AddNumberToObject(o, "connections", (double)s->connections);
     cJSON_AddNumberToObject(o, "truncations", (double)s->truncations);
     cJSON_AddNumberToObject(o, "parse_failures", (double)s->parse_failures);
     if (params_b >= 0) {
@@ -1004,9 +1010,9 @@ static void dispatch(struct llm_client *c, int64_t now)
     }
 }
 
-static void retry_later(struct llm_client *c, struct req *q, long delay_ms, long http)
+static void retry_later(struct llm_client *c, struct req *q, CURL *h, long delay_ms, long http)
 {
-    account_http(c, q, http, true);
+    account_http(c, q, h, http, true);
     c->n_retries++;
     q->not_before = (int64_t)now_ms() + delay_ms;
     heap_push(c, q);
@@ -1086,7 +1092,7 @@ static void complete(struct llm_client *c, struct conn *k, CURLcode cc)
         if (pr == PR_BAD && q->parse_retries < LLM_PARSE_RETRIES && !stopping) {
             q->parse_retries++;
             reply_release(&rp);
-            account_http(c, q, http, true);
+            account_http(c, q, k->h, http, true);
             c->n_retries++;
             q->not_before = (int64_t)now_ms() + llm_backoff_ms(q->parse_retries, c->base_ms,
                                                                c->cap_ms, 0, rng_uniform(&q->rng));
@@ -1094,7 +1100,7 @@ static void complete(struct llm_client *c, struct conn *k, CURLcode cc)
             conn_put(k);
             return;
         }
-        account_http(c, q, http, false);
+        account_http(c, q, k->h, http, false);
         r.status = pr == PR_OK ? LLM_OK : pr == PR_LENGTH ? LLM_FAIL_LENGTH : LLM_FAIL_PARSE;
         r.error = pr == PR_OK ? NULL : rp.err;
         r.latency_ms = lat;
@@ -1107,7 +1113,7 @@ static void complete(struct llm_client *c, struct conn *k, CURLcode cc)
         return;
     }
     if (cc == CURLE_WRITE_ERROR && k->too_big) {
-        account_http(c, q, http, false);
+        account_http(c, q, k->h, http, false);
         snprintf(msg, sizeof msg, "response body larger than max_body_bytes (%ld)", c->max_body);
         conn_put(k);
         deliver_status(c, q, LLM_FAIL_TRANSPORT, msg);
@@ -1126,11 +1132,11 @@ static void complete(struct llm_client *c, struct conn *k, CURLcode cc)
         long delay = llm_backoff_ms(q->retries, c->base_ms, c->cap_ms, ra > 0 ? (long)ra * 1000 : 0,
                                     rng_uniform(&q->rng));
         log_debug("llm: %s: retry %d in %ld ms after %s", m->cfg->name, q->retries, delay, msg);
+        retry_later(c, q, k->h, delay, http);
         conn_put(k);
-        retry_later(c, q, delay, http);
         return;
     }
-    account_http(c, q, http, false);
+    account_http(c, q, k->h, http, false);
     conn_put(k);
     if (stopping && transient)
         deliver_status(c, q, LLM_FAIL_CANCELLED, "interrupted");
@@ -1509,6 +1515,8 @@ void llm_client_free(struct llm_client *c)
             free(m->eps[e].url_emb);
         }
         free(m->eps);
+        for (struct curl_slist *h = m->headers; h; h = h->next) /* the key, if any */
+            if (strncmp(h->data, "Authorization:", 14) == 0) memset(h->data, 0, strlen(h->data));
         curl_slist_free_all(m->headers);
         stats_release(&m->st);
     }

@@ -103,7 +103,8 @@ struct llm_client_opts {
  * endpoints must have been resolved first (simsrv_autostart). 0 or GRA_E*. */
 int llm_client_new(const struct gra_config *cfg, const struct llm_client_opts *opts,
                    struct llm_client **out);
-/* Free; requests still queued get LLM_FAIL_CANCELLED callbacks first. NULL ok. */
+/* Free; requests still queued get LLM_FAIL_CANCELLED callbacks first. NULL ok.
+ * Never from inside a callback (llm_run is still using the client). */
 void llm_client_free(struct llm_client *c);
 
 /* Queue a request; everything it points to is copied. 0, or GRA_EINVAL for an
@@ -128,7 +129,7 @@ void llm_counters(const struct llm_client *c, struct llm_counters *out);
 /* Accounting so far, as a new JSON object (free with cJSON_Delete):
  * {"models": {NAME: {calls, cache_hits, prompt_tokens, completion_tokens,
  *   latency_ms_sum, latency_ms_p50, latency_ms_p95, retries, failures: {status: n},
- *   http_statuses: {code: n}, truncations, parse_failures, params_b, flops,
+ *   http_statuses: {code: n}, connections, truncations, parse_failures, params_b, flops,
  *   cost_usd (when priced)}},
  *  "tags": {TAG: {...same...}}, "by_tag_model": {TAG: {NAME: {...}}}} */
 struct cJSON *llm_stats_json(const struct llm_client *c);

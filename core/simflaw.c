@@ -22,7 +22,7 @@
 #include "core/rng.h"
 
 const unsigned simflaw_bits[SIMFLAW_N] = {
-    SIMFLAW_WRONG_ANSWER, SIMFLAW_PADDING,      SIMFLAW_TRUNCATED,
+    SIMFLAW_WRONG_ANSWER, SIMFLAW_PADDING,       SIMFLAW_TRUNCATED,
     SIMFLAW_OFF_TOPIC,    SIMFLAW_CONTRADICTION, SIMFLAW_UNSAFE,
     SIMFLAW_UNREASONABLE, SIMFLAW_INCOMPLETE,    SIMFLAW_UNCLEAR,
 };
@@ -66,7 +66,10 @@ static const char *const unsafe_frames[] = {
 
 /* Drift connectives that open an off-topic sentence. */
 static const char *const drift_openers[] = {
-    "Incidentally,", "As an aside,", "On an unrelated note,", "By the way,",
+    "Incidentally,",
+    "As an aside,",
+    "On an unrelated note,",
+    "By the way,",
 };
 
 /* Sentences lifted from unrelated material (the off-topic flaw). */
@@ -90,17 +93,17 @@ static const char *const connectives[] = {
 };
 
 static const char *const stopwords[] = {
-    "about",  "above",   "after",   "again",  "against", "also",    "although", "always",
-    "another", "answer", "based",   "because", "been",   "before",  "being",    "below",
-    "between", "both",   "could",   "does",   "doing",   "down",    "during",   "each",
-    "either", "even",    "every",   "explain", "from",   "further", "give",     "given",
-    "have",   "having",  "here",    "into",   "itself",  "just",    "like",     "made",
-    "make",   "many",    "more",    "most",   "much",    "must",    "only",     "other",
-    "over",   "question", "same",   "should", "some",    "such",    "than",     "that",
-    "their",  "them",    "then",    "there",  "these",   "they",    "this",     "those",
-    "through", "under",  "until",   "upon",   "using",   "very",    "what",     "when",
-    "where",  "which",   "while",   "will",   "with",    "within",  "without",  "would",
-    "write",  "your",    "yours",   "following", "describe", "used", "want",    "need",
+    "about",   "above",    "after", "again",     "against",  "also",    "although", "always",
+    "another", "answer",   "based", "because",   "been",     "before",  "being",    "below",
+    "between", "both",     "could", "does",      "doing",    "down",    "during",   "each",
+    "either",  "even",     "every", "explain",   "from",     "further", "give",     "given",
+    "have",    "having",   "here",  "into",      "itself",   "just",    "like",     "made",
+    "make",    "many",     "more",  "most",      "much",     "must",    "only",     "other",
+    "over",    "question", "same",  "should",    "some",     "such",    "than",     "that",
+    "their",   "them",     "then",  "there",     "these",    "they",    "this",     "those",
+    "through", "under",    "until", "upon",      "using",    "very",    "what",     "when",
+    "where",   "which",    "while", "will",      "with",     "within",  "without",  "would",
+    "write",   "your",     "yours", "following", "describe", "used",    "want",     "need",
 };
 
 /* ---------- small text helpers ---------- */
@@ -232,71 +235,85 @@ static void norm_span(const char *s, size_t n, struct buf *out)
 /* ---------- the task grammar ---------- */
 
 struct math_tmpl {
-    const char *text;  /* {0}..{3} numbers, {N} name, {I} item, {P} place */
-    const char *key;   /* phrase that identifies the template */
+    const char *text; /* {0}..{3} numbers, {N} name, {I} item, {P} place */
     int needs;
-    int omit[2];       /* slots that read well as "some" */
+    int omit[2]; /* slots that read well as "some" */
 };
 
 static const struct math_tmpl math_tmpls[SIMFLAW_MATH_TEMPLATES] = {
     {"{N} buys {0} {I} at {1} dollars each and pays with a {2}-dollar bill. "
      "How much change does {N} get, in dollars?",
-     "-dollar bill. How much change", 3, {0, 0}},
+     3,
+     {0, 0}},
     {"{N} has {0} {I}. {N} gives away {1} of them and then buys {2} packs with {3} {I} in "
      "each pack. How many {I} does {N} have now?",
-     " gives away ", 4, {0, 2}},
+     4,
+     {0, 2}},
     {"A {P} has {0} rows of {I} with {1} in each row. The {P} sells {2} of the {I}. "
      "How many {I} are left?",
-     " rows of ", 3, {1, 2}},
+     3,
+     {1, 2}},
     {"{N} collects {0} {I} a day for {1} days, then {2} {I} a day for {3} days. "
      "How many {I} does {N} collect in all?",
-     " a day for ", 4, {1, 3}},
+     4,
+     {1, 3}},
     {"{N} shares {0} {I} equally among {1} friends, and then each friend finds {2} more {I}. "
      "How many {I} does each friend have now?",
-     " equally among ", 3, {0, 2}},
+     3,
+     {0, 2}},
 };
 
 struct code_tmpl {
     const char *desc;   /* after "that returns " ; {0} = threshold */
-    const char *key;
     const char *suffix; /* of the function name */
     int needs;
-    const char *init;   /* body lines, {0} = threshold, {W} = the wrong variant */
+    const char *init; /* body lines, {0} = threshold, {W} = the wrong variant */
     const char *right, *wrong;
     const char *steps[3];
 };
 
 static const struct code_tmpl code_tmpls[SIMFLAW_CODE_TEMPLATES] = {
-    {"the sum of the squares of the numbers in the list values.", "sum of the squares",
-     "square_sum", 0, "    total = 0\n    for v in values:\n        {W}\n    return total\n",
-     "total += v * v", "total += v + v",
-     {"Start the total at 0.", "Add the square of each number to the total.",
-      "Return the total."}},
-    {"the product of the numbers in the list values.", "product of the numbers", "product", 0,
-     "    total = 1\n    for v in values:\n        {W}\n    return total\n", "total *= v",
+    {"the sum of the squares of the numbers in the list values.",
+     "square_sum",
+     0,
+     "    total = 0\n    for v in values:\n        {W}\n    return total\n",
+     "total += v * v",
+     "total += v + v",
+     {"Start the total at 0.", "Add the square of each number to the total.", "Return the total."}},
+    {"the product of the numbers in the list values.",
+     "product",
+     0,
+     "    total = 1\n    for v in values:\n        {W}\n    return total\n",
+     "total *= v",
      "total += v",
      {"Start the product at 1.", "Multiply it by each number in turn.", "Return the product."}},
-    {"how many numbers in the list values are even.", "are even.", "count_even", 0,
+    {"how many numbers in the list values are even.",
+     "count_even",
+     0,
      "    total = 0\n    for v in values:\n        {W}\n            total += 1\n    return total\n",
-     "if v % 2 == 0:", "if v % 2 == 1:",
-     {"Start the count at 0.", "Add one for every number divisible by 2.",
-      "Return the count."}},
+     "if v % 2 == 0:",
+     "if v % 2 == 1:",
+     {"Start the count at 0.", "Add one for every number divisible by 2.", "Return the count."}},
     {"the sum of the numbers in the list values that are greater than {0}.",
-     "that are greater than", "sum_above", 1,
+     "sum_above",
+     1,
      "    total = 0\n    for v in values:\n        {W}\n            total += v\n    return total\n",
-     "if v > {0}:", "if v < {0}:",
+     "if v > {0}:",
+     "if v < {0}:",
      {"Start the total at 0.", "Add each number that is greater than the limit.",
       "Return the total."}},
     {"the largest number in the list values, or None when the list is empty.",
-     "the largest number in the list", "largest", 0,
+     "largest",
+     0,
      "    if not values:\n        return None\n    best = values[0]\n    for v in values:\n"
      "        {W}\n            best = v\n    return best\n",
-     "if v > best:", "if v < best:",
+     "if v > best:",
+     "if v < best:",
      {"Return None for an empty list.", "Keep the largest number seen so far.",
       "Return the largest number."}},
 };
 
-static const char *const names[] = {"Maya", "Liam", "Sofia", "Omar", "Hana", "Diego",
+static const char *const names[] = {"Maya",  "Liam",  "Sofia", "Omar", "Hana",  "Diego",
                                     "Priya", "Jonas", "Amara", "Chen", "Elena", "Kofi"};
 static const char *const items[] = {"apples",  "stickers", "marbles", "pencils",
                                     "cookies", "stamps",   "shells",  "books",
@@ -400,7 +417,8 @@ enum simflaw_kind simflaw_task_parse(const char *instruction, struct simflaw_tas
     }
     for (int i = 0; i < SIMFLAW_CODE_TEMPLATES; i++) {
         char tp[256];
-        snprintf(tp, sizeof tp, "Write a Python function {F}(values) that returns %s", code_tmpls[i].desc);
+        snprintf(tp, sizeof tp, "Write a Python function {F}(values) that returns %s",
+                 code_tmpls[i].desc);
         memset(t, 0, sizeof *t);
         if (!match_tmpl(tp, ins, t)) continue;
         t->kind = SIMFLAW_CODE;
@@ -428,16 +446,21 @@ static bool plain_word(const char *w, size_t minlen, size_t maxlen)
     return true;
 }
 
-static long draw(struct rng *r, long lo, long hi) { return lo + (long)rng_below(r, (uint64_t)(hi - lo + 1)); }
+static long draw(struct rng *r, long lo, long hi)
+{
+    return lo + (long)rng_below(r, (uint64_t)(hi - lo + 1));
+}
 
 void simflaw_math_instruction(struct rng *r, int tmpl, const char *name, const char *item,
                               const char *place, unsigned flaws, struct buf *out)
 {
     static const char *const reserved[] = {"rows", "days", "dollars", "packs", "friends", "some",
-                                           "more", "each", "them", "pack", "left"};
-    if (tmpl < 0 || tmpl >= SIMFLAW_MATH_TEMPLATES) tmpl = (int)rng_below(r, SIMFLAW_MATH_TEMPLATES);
+                                           "more", "each", "them",    "pack",  "left"};
+    if (tmpl < 0 || tmpl >= SIMFLAW_MATH_TEMPLATES)
+        tmpl = (int)rng_below(r, SIMFLAW_MATH_TEMPLATES);
     if (!plain_word(name, 2, 16)) name = pick(r, names, GRA_ARRAY_LEN(names));
-    bool item_ok = plain_word(item, 4, 14) && item[strlen(item) - 1] == 's' && islower((unsigned char)item[0]);
+    bool item_ok =
+        plain_word(item, 4, 14) && item[strlen(item) - 1] == 's' && islower((unsigned char)item[0]);
     for (size_t i = 0; item_ok && i < GRA_ARRAY_LEN(reserved); i++)
         if (strcmp(item, reserved[i]) == 0) item_ok = false;
     if (!item_ok) item = pick(r, items, GRA_ARRAY_LEN(items));
@@ -455,8 +478,15 @@ void simflaw_math_instruction(struct rng *r, int tmpl, const char *name, const c
         n[2] = 0;
         if (impossible) {
             for (int i = 3; i >= 0; i--)
-                if (bills[i] < cost) { n[2] = bills[i]; break; }
-            if (!n[2]) { n[0] = draw(r, 5, 12); n[1] = draw(r, 5, 15); n[2] = 20; }
+                if (bills[i] < cost) {
+                    n[2] = bills[i];
+                    break;
+                }
+            if (!n[2]) {
+                n[0] = draw(r, 5, 12);
+                n[1] = draw(r, 5, 15);
+                n[2] = 20;
+            }
         } else {
             for (int i = 0; i < 4 && !n[2]; i++)
                 if (bills[i] >= cost) n[2] = bills[i];
@@ -497,8 +527,10 @@ void simflaw_math_instruction(struct rng *r, int tmpl, const char *name, const c
         if (*p == '{' && p[1] && p[2] == '}') {
             char c = p[1];
             if (c >= '0' && c <= '3') {
-                if (c - '0' == omit) buf_puts(out, "some");
-                else buf_appendf(out, "%ld", n[c - '0']);
+                if (c - '0' == omit)
+                    buf_puts(out, "some");
+                else
+                    buf_appendf(out, "%ld", n[c - '0']);
             } else if (c == 'N') {
                 buf_puts(out, name);
             } else if (c == 'I') {
@@ -519,7 +551,8 @@ void simflaw_math_instruction(struct rng *r, int tmpl, const char *name, const c
 void simflaw_code_instruction(struct rng *r, int tmpl, const char *stem, unsigned flaws,
                               struct buf *out)
 {
-    if (tmpl < 0 || tmpl >= SIMFLAW_CODE_TEMPLATES) tmpl = (int)rng_below(r, SIMFLAW_CODE_TEMPLATES);
+    if (tmpl < 0 || tmpl >= SIMFLAW_CODE_TEMPLATES)
+        tmpl = (int)rng_below(r, SIMFLAW_CODE_TEMPLATES);
     const struct code_tmpl *c = &code_tmpls[tmpl];
     buf_reset(out);
     buf_puts(out, "Write a Python function ");
@@ -531,8 +564,10 @@ void simflaw_code_instruction(struct rng *r, int tmpl, const char *stem, unsigne
     long k = draw(r, 1, 50);
     for (const char *p = c->desc; *p; p++) {
         if (p[0] == '{' && p[1] == '0' && p[2] == '}') {
-            if (flaws & SIMFLAW_INCOMPLETE) buf_puts(out, "the limit");
-            else buf_appendf(out, "%ld", k);
+            if (flaws & SIMFLAW_INCOMPLETE)
+                buf_puts(out, "the limit");
+            else
+                buf_appendf(out, "%ld", k);
             p += 2;
         } else {
             buf_putc(out, *p);
@@ -548,8 +583,10 @@ static void put_code_line(struct buf *out, const char *s, const struct simflaw_t
 {
     for (const char *p = s; *p; p++) {
         if (p[0] == '{' && p[1] == '0' && p[2] == '}') {
-            if (t->n_found >= 1) buf_appendf(out, "%ld", t->num[0]);
-            else buf_puts(out, "limit");
+            if (t->n_found >= 1)
+                buf_appendf(out, "%ld", t->num[0]);
+            else
+                buf_puts(out, "limit");
             p += 2;
         } else {
             buf_putc(out, *p);
@@ -572,10 +609,9 @@ static void write_steps(struct buf *out, struct step *st, int n, unsigned flaws,
     for (int i = 0; i < n; i++) buf_appendf(out, "Step %d: %s\n", order[i] + 1, st[order[i]].text);
 }
 
-static int math_solution(const char *instruction, const struct simflaw_task *t, unsigned flaws,
-                         double verbosity, struct rng *r, struct buf *out)
+static int math_solution(const struct simflaw_task *t, unsigned flaws, double verbosity,
+                         struct rng *r, struct buf *out)
 {
-    (void)instruction;
     char name[32], item[32];
     snprintf(name, sizeof name, "%s", t->name[0] ? t->name : "They");
     snprintf(item, sizeof item, "%s", t->item[0] ? t->item : "items");
@@ -598,25 +634,33 @@ static int math_solution(const char *instruction, const struct simflaw_task *t, 
     case 0: {
         long cost = n[0] * n[1] + slip;
         ans = n[2] - cost;
-        snprintf(st[0].text, sizeof st[0].text, "The %s cost %ld x %ld = %ld dollars.", item, n[0], n[1], cost);
-        snprintf(st[1].text, sizeof st[1].text, "The change is %ld - %ld = %ld dollars.", n[2], cost, ans);
+        snprintf(st[0].text, sizeof st[0].text, "The %s cost %ld x %ld = %ld dollars.", item, n[0],
+                 n[1], cost);
+        snprintf(st[1].text, sizeof st[1].text, "The change is %ld - %ld = %ld dollars.", n[2],
+                 cost, ans);
         ns = 2;
         break;
     }
     case 1: {
         long left = n[0] - n[1] + slip, packs = n[2] * n[3];
         ans = left + packs;
-        snprintf(st[0].text, sizeof st[0].text, "After giving some away, %s has %ld - %ld = %ld %s.", name, n[0], n[1], left, item);
-        snprintf(st[1].text, sizeof st[1].text, "The packs hold %ld x %ld = %ld %s.", n[2], n[3], packs, item);
-        snprintf(st[2].text, sizeof st[2].text, "In total %s has %ld + %ld = %ld %s.", name, left, packs, ans, item);
+        snprintf(st[0].text, sizeof st[0].text,
+                 "After giving some away, %s has %ld - %ld = %ld %s.", name, n[0], n[1], left,
+                 item);
+        snprintf(st[1].text, sizeof st[1].text, "The packs hold %ld x %ld = %ld %s.", n[2], n[3],
+                 packs, item);
+        snprintf(st[2].text, sizeof st[2].text, "In total %s has %ld + %ld = %ld %s.", name, left,
+                 packs, ans, item);
         ns = 3;
         break;
     }
     case 2: {
         long all = n[0] * n[1] + slip;
         ans = all - n[2];
-        snprintf(st[0].text, sizeof st[0].text, "At first there are %ld x %ld = %ld %s.", n[0], n[1], all, item);
-        snprintf(st[1].text, sizeof st[1].text, "After the sale, %ld - %ld = %ld %s are left.", all, n[2], ans, item);
+        snprintf(st[0].text, sizeof st[0].text, "At first there are %ld x %ld = %ld %s.", n[0],
+                 n[1], all, item);
+        snprintf(st[1].text, sizeof st[1].text, "After the sale, %ld - %ld = %ld %s are left.", all,
+                 n[2], ans, item);
         ns = 2;
         break;
     }
@@ -632,8 +676,10 @@ static int math_solution(const char *instruction, const struct simflaw_task *t, 
     default: {
         long each = (n[1] ? n[0] / n[1] : 0) + slip;
         ans = each + n[2];
-        snprintf(st[0].text, sizeof st[0].text, "Each friend first gets %ld / %ld = %ld %s.", n[0], n[1], each, item);
-        snprintf(st[1].text, sizeof st[1].text, "With the extra ones, each friend has %ld + %ld = %ld %s.", each, n[2], ans, item);
+        snprintf(st[0].text, sizeof st[0].text, "Each friend first gets %ld / %ld = %ld %s.", n[0],
+                 n[1], each, item);
+        snprintf(st[1].text, sizeof st[1].text,
+                 "With the extra ones, each friend has %ld + %ld = %ld %s.", each, n[2], ans, item);
         ns = 2;
         break;
     }
@@ -641,7 +687,8 @@ static int math_solution(const char *instruction, const struct simflaw_task *t, 
     if (flaws & SIMFLAW_TRUNCATED) ns--; /* stops before the last step and the answer */
     write_steps(out, st, ns, flaws, r);
     if (!(flaws & SIMFLAW_TRUNCATED)) {
-        if (verbosity >= 1.4) buf_appendf(out, "Check: every number in the problem was used once.\n");
+        if (verbosity >= 1.4)
+            buf_appendf(out, "Check: every number in the problem was used once.\n");
         buf_appendf(out, "Final answer: %ld", ans);
     }
     return 0;
@@ -691,7 +738,7 @@ int simflaw_solution(const char *instruction, unsigned flaws, double verbosity, 
     struct simflaw_task t;
     switch (simflaw_task_parse(instruction, &t)) {
     case SIMFLAW_MATH:
-        return math_solution(instruction, &t, flaws, verbosity, r, out);
+        return math_solution(&t, flaws, verbosity, r, out);
     case SIMFLAW_CODE:
         return code_solution(&t, flaws, verbosity, r, out);
     default:
@@ -736,9 +783,8 @@ static bool number_before_words(const char *text, const char *phrase, long *v)
     return false;
 }
 
-static const char *const missing_refs[] = {"the passage below", "the table below",
-                                           "the list below", "the text below",
-                                           "the following text"};
+static const char *const missing_refs[] = {"the passage below", "the table below", "the list below",
+                                           "the text below", "the following text"};
 
 static bool refers_to_missing(const char *text)
 {
@@ -763,13 +809,15 @@ unsigned simflaw_detect_instruction(const char *instruction)
     struct simflaw_task t;
     simflaw_task_parse(ins, &t);
     if (t.kind != SIMFLAW_OTHER) {
-        if (!t.complete) f |= SIMFLAW_INCOMPLETE;
-        else if (!t.reasonable) f |= SIMFLAW_UNREASONABLE;
+        if (!t.complete)
+            f |= SIMFLAW_INCOMPLETE;
+        else if (!t.reasonable)
+            f |= SIMFLAW_UNREASONABLE;
     }
     if (refers_to_missing(ins)) f |= SIMFLAW_INCOMPLETE;
     long lo, hi;
-    if (number_before_words(ins, "fewer than ", &lo) && number_before_words(ins, "at least ", &hi) &&
-        hi > lo)
+    if (number_before_words(ins, "fewer than ", &lo) &&
+        number_before_words(ins, "at least ", &hi) && hi > lo)
         f |= SIMFLAW_UNREASONABLE;
     if (has_garbled(ins)) f |= SIMFLAW_UNCLEAR;
     return f;
@@ -933,7 +981,8 @@ static bool off_topic_sentence(const char *instruction, const char *text)
     for (int i = 0; i < n && !found; i++) {
         size_t ol = 0;
         for (size_t k = 0; k < GRA_ARRAY_LEN(drift_openers); k++)
-            if (sp[i].n > strlen(drift_openers[k]) && strncmp(sp[i].s, drift_openers[k], strlen(drift_openers[k])) == 0)
+            if (sp[i].n > strlen(drift_openers[k]) &&
+                strncmp(sp[i].s, drift_openers[k], strlen(drift_openers[k])) == 0)
                 ol = strlen(drift_openers[k]);
         if (!ol) continue;
         char *s = xstrndup(sp[i].s + ol, sp[i].n - ol);
@@ -962,7 +1011,8 @@ static bool unsafe_advice(const char *text)
 static bool has_return(const char *text)
 {
     for (const char *p = strstr(text, "return"); p; p = strstr(p + 1, "return"))
-        if ((p == text || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[6])) return true;
+        if ((p == text || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[6]))
+            return true;
     return false;
 }
 
@@ -1108,11 +1158,13 @@ static int inject_padding(struct buf *b, struct rng *r)
     const char *l = restate_leads[rng_below(r, GRA_ARRAY_LEN(restate_leads))];
     if (best >= 0 && bestw >= 12) {
         off = (size_t)(sp[best].s + sp[best].n - b->data);
-        buf_appendf(&ins, "%s%s %c%.*s", sep_at(b, off), l, (char)tolower((unsigned char)sp[best].s[0]),
-                    (int)sp[best].n - 1, sp[best].s + 1);
+        buf_appendf(&ins, "%s%s %c%.*s", sep_at(b, off), l,
+                    (char)tolower((unsigned char)sp[best].s[0]), (int)sp[best].n - 1,
+                    sp[best].s + 1);
     } else {
         off = after_first_sentence(b->data);
-        const char *filler = "this is the part that really matters most here, just as it was noted.";
+        const char *filler =
+            "this is the part that really matters most here, just as it was noted.";
         buf_appendf(&ins, "%s%s %s %s %s", sep_at(b, off), l, filler, l, filler);
         /* both copies open with a lead, so the run repeats inside padding */
     }
@@ -1142,15 +1194,15 @@ static int inject_off_topic(const char *instruction, struct buf *b, struct rng *
     buf_release(&sw);
     if (!chosen) return -1;
     size_t off = after_first_sentence(b->data);
-    char *ins = xasprintf("%s%s %s", sep_at(b, off), drift_openers[rng_below(r, GRA_ARRAY_LEN(drift_openers))], chosen);
+    char *ins = xasprintf("%s%s %s", sep_at(b, off),
+                          drift_openers[rng_below(r, GRA_ARRAY_LEN(drift_openers))], chosen);
     insert_at(b, off, ins);
     free(ins);
     return 0;
 }
 
-static int inject_contradiction(struct buf *b, struct rng *r)
+static int inject_contradiction(struct buf *b)
 {
-    (void)r;
     if (strstr(b->data, "Step 1:") && strstr(b->data, "\nStep 2:")) {
         /* swap the first two step lines */
         char *s1 = strstr(b->data, "Step 1:");
@@ -1174,8 +1226,9 @@ static int inject_contradiction(struct buf *b, struct rng *r)
     for (int i = 0; i < n; i++) {
         if (sp[i].n < 12 || sp[i].s[sp[i].n - 1] != '.' || sp[i].s[0] == '`') continue;
         size_t off = (size_t)(sp[i].s + sp[i].n - b->data);
-        char *ins = xasprintf(" It is not true that %c%.*s", (char)tolower((unsigned char)sp[i].s[0]),
-                              (int)sp[i].n - 1, sp[i].s + 1);
+        char *ins =
+            xasprintf(" It is not true that %c%.*s", (char)tolower((unsigned char)sp[i].s[0]),
+                      (int)sp[i].n - 1, sp[i].s + 1);
         insert_at(b, off, ins);
         free(ins);
         return 0;
@@ -1225,12 +1278,18 @@ int simflaw_inject_response(unsigned bit, const char *instruction, struct buf *r
                             struct rng *r)
 {
     switch (bit) {
-    case SIMFLAW_PADDING: return inject_padding(response, r);
-    case SIMFLAW_OFF_TOPIC: return inject_off_topic(instruction ? instruction : "", response, r);
-    case SIMFLAW_CONTRADICTION: return inject_contradiction(response, r);
-    case SIMFLAW_UNSAFE: return inject_unsafe(response, r);
-    case SIMFLAW_TRUNCATED: return inject_truncation(response, r);
-    default: return -1;
+    case SIMFLAW_PADDING:
+        return inject_padding(response, r);
+    case SIMFLAW_OFF_TOPIC:
+        return inject_off_topic(instruction ? instruction : "", response, r);
+    case SIMFLAW_CONTRADICTION:
+        return inject_contradiction(response);
+    case SIMFLAW_UNSAFE:
+        return inject_unsafe(response, r);
+    case SIMFLAW_TRUNCATED:
+        return inject_truncation(response, r);
+    default:
+        return -1;
     }
 }
 

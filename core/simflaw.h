@@ -63,9 +63,9 @@ struct rng;
 #define SIMFLAW_CONTRADICTION (1u << 4) /* coherence */
 #define SIMFLAW_UNSAFE (1u << 5)        /* ethicality */
 #define SIMFLAW_RESPONSE_MASK 0x3fu
-#define SIMFLAW_UNREASONABLE (1u << 8)  /* phase 1: reasonable */
-#define SIMFLAW_INCOMPLETE (1u << 9)    /* phase 1: complete */
-#define SIMFLAW_UNCLEAR (1u << 10)      /* phase 1: clear */
+#define SIMFLAW_UNREASONABLE (1u << 8) /* phase 1: reasonable */
+#define SIMFLAW_INCOMPLETE (1u << 9)   /* phase 1: complete */
+#define SIMFLAW_UNCLEAR (1u << 10)     /* phase 1: clear */
 #define SIMFLAW_INSTRUCTION_MASK 0x700u
 #define SIMFLAW_ALL (SIMFLAW_RESPONSE_MASK | SIMFLAW_INSTRUCTION_MASK)
 
@@ -100,17 +100,17 @@ enum simflaw_kind { SIMFLAW_OTHER = 0, SIMFLAW_MATH = 1, SIMFLAW_CODE = 2 };
 
 struct simflaw_task {
     enum simflaw_kind kind;
-    int tmpl;          /* template index within its kind */
-    int n_needed;      /* numbers the template needs */
-    int n_found;       /* numbers present (the others read "some" / "the limit") */
-    long num[4];       /* by slot */
-    bool has[4];       /* slot present */
-    bool complete;     /* n_found == n_needed */
-    bool reasonable;   /* quantities possible (math) */
-    long answer;       /* math: the recomputed answer (when complete && reasonable) */
-    char fname[64];    /* code: the function name */
-    char name[32];     /* math: the person (first name slot) */
-    char item[32];     /* math: the counted items */
+    int tmpl;        /* template index within its kind */
+    int n_needed;    /* numbers the template needs */
+    int n_found;     /* numbers present (the others read "some" / "the limit") */
+    long num[4];     /* by slot */
+    bool has[4];     /* slot present */
+    bool complete;   /* n_found == n_needed */
+    bool reasonable; /* quantities possible (math) */
+    long answer;     /* math: the recomputed answer (when complete && reasonable) */
+    char fname[64];  /* code: the function name */
+    char name[32];   /* math: the person (first name slot) */
+    char item[32];   /* math: the counted items */
 };
 
 /* Recognise a math or code task; SIMFLAW_OTHER (t zeroed) otherwise. */
@@ -137,8 +137,8 @@ void simflaw_code_instruction(struct rng *r, int tmpl, const char *stem, unsigne
  * SIMFLAW_CONTRADICTION (two steps swapped). verbosity >= 1 adds a check line.
  * -1 (nothing written) when the instruction is not a recognised task; for an
  * incomplete or impossible task the solution still follows the text. */
-int simflaw_solution(const char *instruction, unsigned flaws, double verbosity,
-                     struct rng *r, struct buf *out);
+int simflaw_solution(const char *instruction, unsigned flaws, double verbosity, struct rng *r,
+                     struct buf *out);
 
 /* Insert one text-level flaw into a response: SIMFLAW_PADDING, SIMFLAW_OFF_TOPIC
  * (a sentence from the built-in unrelated list sharing no word with the

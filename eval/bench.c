@@ -27,7 +27,8 @@
 #include "eval/csv.h"
 #include "eval/extract.h"
 
-static const char *const family_names[] = {"gsm8k", "math", "mc", "mc_multi", "code", "phrase", "ifeval"};
+static const char *const family_names[] = {"gsm8k", "math",   "mc",    "mc_multi",
+                                           "code",  "phrase", "ifeval"};
 
 const char *bench_family_name(int family)
 {
@@ -61,7 +62,8 @@ static int cmp_str(const void *a, const void *b)
 int bench_list(const char *bench_dir, char ***names, int *n)
 {
     DIR *d = opendir(bench_dir);
-    if (!d) return err(GRA_EIO, "cannot open benchmarks directory %s: %s", bench_dir, strerror(errno));
+    if (!d)
+        return err(GRA_EIO, "cannot open benchmarks directory %s: %s", bench_dir, strerror(errno));
     char **v = NULL;
     int k = 0;
     struct dirent *de;
@@ -115,7 +117,8 @@ static char *sdup(const cJSON *o, const char *k)
     return s ? xstrdup(s) : NULL;
 }
 
-static void check_keys(struct spec_err *e, const cJSON *o, const char *where, const char *const *allowed)
+static void check_keys(struct spec_err *e, const cJSON *o, const char *where,
+                       const char *const *allowed)
 {
     for (const cJSON *c = o ? o->child : NULL; c; c = c->next) {
         bool ok = false;
@@ -125,15 +128,25 @@ static void check_keys(struct spec_err *e, const cJSON *o, const char *where, co
     }
 }
 
-static const char *const loaders[] = {"gsm8k", "math", "mmlu", "arc", "truthfulqa_mc1",
-                                      "truthfulqa_mc2", "humaneval", "mbpp", "hellaswag",
-                                      "gpqa", "bbh", "ifeval", NULL};
-static const int loader_family[] = {BENCH_GSM8K, BENCH_MATH, BENCH_MC, BENCH_MC,
-                                    BENCH_MC, BENCH_MC_MULTI, BENCH_CODE, BENCH_CODE,
-                                    BENCH_MC, BENCH_MC, BENCH_PHRASE, BENCH_IFEVAL};
+static const char *const loaders[] = {"gsm8k",
+                                      "math",
+                                      "mmlu",
+                                      "arc",
+                                      "truthfulqa_mc1",
+                                      "truthfulqa_mc2",
+                                      "humaneval",
+                                      "mbpp",
+                                      "hellaswag",
+                                      "gpqa",
+                                      "bbh",
+                                      "ifeval",
+                                      NULL};
+static const int loader_family[] = {BENCH_GSM8K, BENCH_MATH,     BENCH_MC,     BENCH_MC,
+                                    BENCH_MC,    BENCH_MC_MULTI, BENCH_CODE,   BENCH_CODE,
+                                    BENCH_MC,    BENCH_MC,       BENCH_PHRASE, BENCH_IFEVAL};
 /* extractor names per family, as written in specs (documentation + check) */
-static const char *const family_extractor[] = {"gsm8k", "math_boxed", "mc_letter", "mc_letters",
-                                               "code", "answer_phrase", "ifeval"};
+static const char *const family_extractor[] = {"gsm8k", "math_boxed",    "mc_letter", "mc_letters",
+                                               "code",  "answer_phrase", "ifeval"};
 
 static void parse_files(struct bench *b, struct spec_err *e)
 {
@@ -144,8 +157,8 @@ static void parse_files(struct bench *b, struct spec_err *e)
     }
     b->n_files = cJSON_GetArraySize(fs);
     b->files = xcalloc((size_t)b->n_files, sizeof *b->files);
-    static const char *const keys[] = {"path", "url", "mirror_urls", "sha256", "bytes", "license",
-                                       "note", "upstream", NULL};
+    static const char *const keys[] = {"path",    "url",  "mirror_urls", "sha256", "bytes",
+                                       "license", "note", "upstream",    NULL};
     int i = 0;
     for (const cJSON *f = fs->child; f; f = f->next, i++) {
         char where[64];
@@ -166,12 +179,14 @@ static void parse_files(struct bench *b, struct spec_err *e)
         if (cJSON_IsNumber(by)) bf->bytes = (long)by->valuedouble;
         if (!bf->path || strstr(bf->path, "..") || bf->path[0] == '/')
             spec_fail(e, where, "path: expected a relative path without \"..\"");
-        if (bf->sha256 && (strlen(bf->sha256) != 64 || strspn(bf->sha256, "0123456789abcdef") != 64))
+        if (bf->sha256 &&
+            (strlen(bf->sha256) != 64 || strspn(bf->sha256, "0123456789abcdef") != 64))
             spec_fail(e, where, "sha256: expected 64 lowercase hex digits");
         if (!bf->sha256 && !b->optional)
             spec_fail(e, where, "sha256: required for a staged benchmark");
         if (!bf->license) spec_fail(e, where, "license: required");
-        if (!bf->url && !bf->note) spec_fail(e, where, "note: required when url is null (say how to get the file)");
+        if (!bf->url && !bf->note)
+            spec_fail(e, where, "note: required when url is null (say how to get the file)");
         const cJSON *mu = cJSON_GetObjectItemCaseSensitive(f, "mirror_urls");
         if (cJSON_IsArray(mu)) {
             bf->n_mirror_urls = cJSON_GetArraySize(mu);
@@ -209,26 +224,29 @@ int bench_open(const char *bench_dir, const char *name, struct bench **out)
     b->name = xstrdup(name);
     b->n_samples = 1;
     struct spec_err e = {path, 0};
-    static const char *const top[] = {"name", "title", "description", "paper", "family", "loader",
-                                      "optional", "files", "data", "prompt", "generation",
-                                      "extractor", "scorer", "primary", "pass_at_k", "code",
-                                      "seed", "notes", NULL};
+    static const char *const top[] = {
+        "name",      "title", "description", "paper",      "family",    "loader", "optional",
+        "files",     "data",  "prompt",      "generation", "extractor", "scorer", "primary",
+        "pass_at_k", "code",  "seed",        "notes",      NULL};
     if (!cJSON_IsObject(spec)) {
         spec_fail(&e, "(top)", "expected an object");
         goto done;
     }
     check_keys(&e, spec, "(top)", top);
     const char *sn = sget(spec, "name");
-    if (!sn || strcmp(sn, name) != 0) spec_fail(&e, "name", "must equal the folder name \"%s\"", name);
+    if (!sn || strcmp(sn, name) != 0)
+        spec_fail(&e, "name", "must equal the folder name \"%s\"", name);
     b->optional = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "optional"));
     b->loader = sdup(spec, "loader");
     b->family = -1;
     for (int i = 0; loaders[i]; i++)
         if (b->loader && strcmp(b->loader, loaders[i]) == 0) b->family = loader_family[i];
-    if (b->family < 0) spec_fail(&e, "loader", "unknown loader \"%s\"", b->loader ? b->loader : "(missing)");
+    if (b->family < 0)
+        spec_fail(&e, "loader", "unknown loader \"%s\"", b->loader ? b->loader : "(missing)");
     const char *fam = sget(spec, "family");
     if (b->family >= 0 && (!fam || strcmp(fam, family_names[b->family]) != 0))
-        spec_fail(&e, "family", "loader %s gives family \"%s\"", b->loader, family_names[b->family]);
+        spec_fail(&e, "family", "loader %s gives family \"%s\"", b->loader,
+                  family_names[b->family]);
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(spec, "extractor");
     const char *exs = cJSON_IsObject(ex) ? sget(ex, "name") : NULL;
     if (b->family >= 0 && (!exs || strcmp(exs, family_extractor[b->family]) != 0))
@@ -279,8 +297,10 @@ int bench_open(const char *bench_dir, const char *name, struct bench **out)
         b->ks = xcalloc((size_t)b->n_ks + 1, sizeof *b->ks);
         int i = 0;
         for (const cJSON *k = pk->child; k; k = k->next) {
-            if (!cJSON_IsNumber(k) || k->valueint < 1) spec_fail(&e, "pass_at_k", "expected positive integers");
-            else b->ks[i++] = k->valueint;
+            if (!cJSON_IsNumber(k) || k->valueint < 1)
+                spec_fail(&e, "pass_at_k", "expected positive integers");
+            else
+                b->ks[i++] = k->valueint;
         }
         b->n_ks = i;
     }
@@ -319,6 +339,7 @@ void bench_free(struct bench *b)
     if (!b) return;
     for (int i = 0; i < b->n_items; i++) item_release(&b->items[i]);
     free(b->items);
+    free(b->id_index);
     for (int i = 0; i < b->n_exemplars; i++) {
         free(b->exemplars[i].group);
         cJSON_Delete(b->exemplars[i].vars);
@@ -394,7 +415,8 @@ static int rec_fail(struct load *L, long line, const char *field, const char *ms
     return 0;
 }
 
-static const char *req_str(struct load *L, long line, const cJSON *rec, const char *key, const char *def)
+static const char *req_str(struct load *L, long line, const cJSON *rec, const char *key,
+                           const char *def)
 {
     const char *f = field_name(L, key, def);
     const cJSON *x = getp(rec, f);
@@ -418,8 +440,9 @@ static char *mc_gold_output(int idx)
 }
 
 /* Add an item (or an exemplar) built by a loader; takes ownership of all. */
-static void push(struct load *L, char *id, cJSON *record, cJSON *vars, char *gold, char *gold_output,
-                 int gold_index, unsigned long gold_mask, char **options, int n_options)
+static void push(struct load *L, char *id, cJSON *record, cJSON *vars, char *gold,
+                 char *gold_output, int gold_index, unsigned long gold_mask, char **options,
+                 int n_options)
 {
     struct bench *b = L->b;
     if (n_options > 0) {
@@ -429,7 +452,8 @@ static void push(struct load *L, char *id, cJSON *record, cJSON *vars, char *gol
         char letters[80] = "";
         for (int i = 0; i < n_options; i++) {
             size_t l = strlen(letters);
-            snprintf(letters + l, sizeof letters - l, "%s%c", i ? (i == n_options - 1 ? " or " : ", ") : "", 'A' + i);
+            snprintf(letters + l, sizeof letters - l, "%s%c",
+                     i ? (i == n_options - 1 ? " or " : ", ") : "", 'A' + i);
         }
         cJSON_AddStringToObject(vars, "letters", letters);
     }
@@ -449,7 +473,8 @@ static void push(struct load *L, char *id, cJSON *record, cJSON *vars, char *gol
         x->group = L->group ? xstrdup(L->group) : NULL;
         x->vars = vars;
         /* an exemplar's answer: the MC marker form, else the gold output */
-        x->target = (b->family == BENCH_MC) ? mc_gold_output(gold_index) : xstrdup(gold_output ? gold_output : "");
+        x->target = (b->family == BENCH_MC) ? mc_gold_output(gold_index)
+                                            : xstrdup(gold_output ? gold_output : "");
         free(id);
         cJSON_Delete(record);
         free(gold);
@@ -481,7 +506,8 @@ static char *make_id(struct load *L, long row, const cJSON *rec)
 {
     const char *rule = sget(L->data, "id");
     if (!rule || strcmp(rule, "split-line") == 0) return xasprintf("%s-%ld", L->split, row);
-    if (strcmp(rule, "subject-row") == 0) return xasprintf("%s-%ld", L->group ? L->group : "?", row);
+    if (strcmp(rule, "subject-row") == 0)
+        return xasprintf("%s-%ld", L->group ? L->group : "?", row);
     if (strncmp(rule, "field:", 6) == 0) {
         const cJSON *x = getp(rec, rule + 6);
         if (cJSON_IsString(x)) return xstrdup(x->valuestring);
@@ -540,7 +566,8 @@ static int load_record(struct load *L, long row, long line, const cJSON *rec)
         if (q && a) {
             cJSON_AddStringToObject(vars, "question", q);
             gold = extract_gsm8k_gold(a);
-            if (!gold) rec_fail(L, line, field_name(L, "answer", "answer"), "no \"#### N\" gold number");
+            if (!gold)
+                rec_fail(L, line, field_name(L, "answer", "answer"), "no \"#### N\" gold number");
             gout = xstrdup(a);
         }
     } else if (strcmp(ld, "math") == 0) {
@@ -565,8 +592,10 @@ static int load_record(struct load *L, long row, long line, const cJSON *rec)
             for (const cJSON *c = ch->child; c; c = c->next, k++) {
                 const char *t = sget(c, "text"), *l = sget(c, "label");
                 opts[k] = xstrdup(t ? t : "");
-                if (!t || !l) rec_fail(L, line, "question.choices", "choice without text/label");
-                else if (strcmp(l, key) == 0) gidx = k;
+                if (!t || !l)
+                    rec_fail(L, line, "question.choices", "choice without text/label");
+                else if (strcmp(l, key) == 0)
+                    gidx = k;
             }
             if (gidx < 0) rec_fail(L, line, "answerKey", "does not name a choice label");
             cJSON_AddStringToObject(vars, "question", q);
@@ -650,7 +679,8 @@ static int load_record(struct load *L, long row, long line, const cJSON *rec)
             nopt = cJSON_GetArraySize(en);
             opts = xcalloc((size_t)nopt, sizeof *opts);
             int k = 0;
-            for (const cJSON *x = en->child; x; x = x->next, k++) opts[k] = xstrdup(cJSON_IsString(x) ? x->valuestring : "");
+            for (const cJSON *x = en->child; x; x = x->next, k++)
+                opts[k] = xstrdup(cJSON_IsString(x) ? x->valuestring : "");
             gidx = lab->valueint;
             if (gidx < 0 || gidx >= nopt) rec_fail(L, line, "label", "out of range");
             char *q = act ? xasprintf("%s: %s", act, ctx) : xstrdup(ctx);
@@ -758,13 +788,15 @@ static int csv_cb_load(void *ud, long row, long line, char **f, int nf)
     } else { /* gpqa */
         const char *q, *ca, *w1, *w2, *w3, *rid;
         if (csv_col(c, "Question", f, nf, &q) || csv_col(c, "Correct Answer", f, nf, &ca) ||
-            csv_col(c, "Incorrect Answer 1", f, nf, &w1) || csv_col(c, "Incorrect Answer 2", f, nf, &w2) ||
+            csv_col(c, "Incorrect Answer 1", f, nf, &w1) ||
+            csv_col(c, "Incorrect Answer 2", f, nf, &w2) ||
             csv_col(c, "Incorrect Answer 3", f, nf, &w3)) {
             rec_fail(L, line, "(row)", "missing Question / Correct Answer / Incorrect Answer 1-3");
             goto bad;
         }
         csv_col(c, "Record ID", f, nf, &rid);
-        for (int i = 0; i < nf && i < c->n_header; i++) cJSON_AddStringToObject(rec, c->header[i], f[i]);
+        for (int i = 0; i < nf && i < c->n_header; i++)
+            cJSON_AddStringToObject(rec, c->header[i], f[i]);
         id = rid && *rid ? xstrdup(rid) : xasprintf("%s-%ld", L->split, row);
         nopt = 4;
         opts = xcalloc(4, sizeof *opts);
@@ -816,7 +848,8 @@ static int load_file(struct load *L, const char *data_dir, const char *rel)
         const char *key = sget(L->data, "array_key");
         const cJSON *arr = key ? cJSON_GetObjectItemCaseSensitive(j, key) : j;
         if (!cJSON_IsArray(arr)) {
-            rc = err(GRA_EPARSE, "%s: expected a JSON array%s%s", path, key ? " under " : "", key ? key : "");
+            rc = err(GRA_EPARSE, "%s: expected a JSON array%s%s", path, key ? " under " : "",
+                     key ? key : "");
         } else {
             long row = 0;
             L->json_array = true;
@@ -875,7 +908,8 @@ static int load_exemplar_file(struct bench *b)
         const char *target = o ? sget(o, "target") : NULL;
         if (!cJSON_IsObject(vars) || !target || !sget(o, "source")) {
             cJSON_Delete(o);
-            rc = err(GRA_EPARSE, "%s:%ld: expected {\"source\", \"vars\": {...}, \"target\"}", path, lineno);
+            rc = err(GRA_EPARSE, "%s:%ld: expected {\"source\", \"vars\": {...}, \"target\"}", path,
+                     lineno);
             goto out;
         }
         if (b->n_exemplars == b->exemplars_cap) {
@@ -916,8 +950,9 @@ static void compute_prompt_hash(struct bench *b)
 int bench_load(struct bench *b, const char *data_dir, int limit)
 {
     if (b->family == BENCH_IFEVAL)
-        return err(GRA_ECONFIG, "%s: the IFEval instruction checkers are not implemented in this "
-                                "build; the spec documents the benchmark only (docs/benchmarks.md)",
+        return err(GRA_ECONFIG,
+                   "%s: the IFEval instruction checkers are not implemented in this "
+                   "build; the spec documents the benchmark only (docs/benchmarks.md)",
                    b->name);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(b->spec, "data");
     struct load L = {0};
@@ -950,6 +985,8 @@ int bench_load(struct bench *b, const char *data_dir, int limit)
     if (limit > 0 && b->n_items > limit) {
         for (int i = limit; i < b->n_items; i++) item_release(&b->items[i]);
         b->n_items = limit;
+        free(b->id_index);
+        b->id_index = NULL;
     }
     /* exemplars */
     if (b->shots > 0) {
@@ -962,7 +999,9 @@ int bench_load(struct bench *b, const char *data_dir, int limit)
             X.limit_rows = b->shots;
             const cJSON *xfmt = cJSON_GetObjectItemCaseSensitive(ex, "format");
             cJSON *xdata = cJSON_Duplicate(data, 1);
-            if (cJSON_IsString(xfmt)) cJSON_ReplaceItemInObjectCaseSensitive(xdata, "format", cJSON_CreateString(xfmt->valuestring));
+            if (cJSON_IsString(xfmt))
+                cJSON_ReplaceItemInObjectCaseSensitive(xdata, "format",
+                                                       cJSON_CreateString(xfmt->valuestring));
             X.data = xdata;
             const char *xf = sget(ex, "data_file");
             if (cJSON_IsArray(groups)) {
@@ -978,7 +1017,8 @@ int bench_load(struct bench *b, const char *data_dir, int limit)
             cJSON_Delete(xdata);
             if (!rc && X.failures) rc = err(GRA_EPARSE, "%s: bad exemplar records", b->name);
         } else {
-            rc = err(GRA_ECONFIG, "%s: prompt.exemplars: needs \"file\" or \"data_file\"", b->spec_path);
+            rc = err(GRA_ECONFIG, "%s: prompt.exemplars: needs \"file\" or \"data_file\"",
+                     b->spec_path);
         }
         if (rc) return rc;
     }
@@ -988,17 +1028,23 @@ int bench_load(struct bench *b, const char *data_dir, int limit)
 
 int bench_find(struct bench *b, const char *id)
 {
-    /* linear scan with a one-entry memo: ids are looked up in file order */
-    static __thread const struct bench *last_b;
-    static __thread int last_i;
-    if (last_b == b && last_i + 1 < b->n_items && strcmp(b->items[last_i + 1].id, id) == 0)
-        return last_i = last_i + 1;
-    for (int i = 0; i < b->n_items; i++)
-        if (strcmp(b->items[i].id, id) == 0) {
-            last_b = b;
-            last_i = i;
-            return i;
+    if (!b->id_index) {
+        size_t cap = 16;
+        while (cap < (size_t)b->n_items * 2 + 2) cap *= 2;
+        b->id_index = xmalloc(sizeof *b->id_index * cap);
+        for (size_t k = 0; k < cap; k++) b->id_index[k] = -1;
+        b->id_cap = cap;
+        for (int i = 0; i < b->n_items; i++) {
+            size_t k = hash64(b->items[i].id, strlen(b->items[i].id), 0) & (cap - 1);
+            while (b->id_index[k] >= 0) k = (k + 1) & (cap - 1);
+            b->id_index[k] = i;
         }
+    }
+    size_t k = hash64(id, strlen(id), 0) & (b->id_cap - 1);
+    while (b->id_index[k] >= 0) {
+        if (strcmp(b->items[b->id_index[k]].id, id) == 0) return b->id_index[k];
+        k = (k + 1) & (b->id_cap - 1);
+    }
     return -1;
 }
 
@@ -1174,7 +1220,8 @@ char *bench_corrupt_output(const struct bench *b, int i)
     case BENCH_MATH:
         return xasprintf("So the result is $\\boxed{%s+1}$.", it->gold);
     case BENCH_MC:
-        return xasprintf("The answer is (%c).", 'A' + (it->gold_index + 1) % (it->n_options ? it->n_options : 1));
+        return xasprintf("The answer is (%c).",
+                         'A' + (it->gold_index + 1) % (it->n_options ? it->n_options : 1));
     case BENCH_MC_MULTI: {
         unsigned long m = it->gold_mask ^ 1ul;
         if (!m) m = 2ul;

@@ -17,6 +17,7 @@
 #define GRA_EVAL_BENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "eval/score.h"
@@ -35,34 +36,34 @@ enum bench_family {
 const char *bench_family_name(int family);
 
 struct bench_file {
-    char *path;        /* relative to the data directory (and to a mirror) */
-    char *url;         /* primary download URL, NULL when it cannot be fetched */
+    char *path;         /* relative to the data directory (and to a mirror) */
+    char *url;          /* primary download URL, NULL when it cannot be fetched */
     char **mirror_urls; /* further URLs with the same bytes */
     int n_mirror_urls;
-    char *sha256;      /* expected; NULL = not pinned (optional benchmarks) */
-    long bytes;        /* expected size, -1 unknown */
+    char *sha256; /* expected; NULL = not pinned (optional benchmarks) */
+    long bytes;   /* expected size, -1 unknown */
     char *license;
-    char *note;        /* why url is NULL, how to obtain it */
+    char *note; /* why url is NULL, how to obtain it */
 };
 
 struct bench_item {
     char *id;
-    struct cJSON *record;   /* the raw record (CSV rows as an object) */
-    struct cJSON *vars;     /* prompt variables: {"question": ..., "options": ...} */
-    char *group;            /* MMLU subject, BBH task; NULL otherwise */
-    char *gold;             /* GSM8K canonical number, MATH answer, letter(s), phrase */
-    int gold_index;         /* MC: option index */
+    struct cJSON *record;    /* the raw record (CSV rows as an object) */
+    struct cJSON *vars;      /* prompt variables: {"question": ..., "options": ...} */
+    char *group;             /* MMLU subject, BBH task; NULL otherwise */
+    char *gold;              /* GSM8K canonical number, MATH answer, letter(s), phrase */
+    int gold_index;          /* MC: option index */
     unsigned long gold_mask; /* MC_MULTI: true options */
-    char **options;         /* MC/MC_MULTI option texts in presented order */
+    char **options;          /* MC/MC_MULTI option texts in presented order */
     int n_options;
-    char *gold_output;      /* a correct output in natural form (gold rationale,
-                               solution, "The answer is (B).", canonical code) */
+    char *gold_output; /* a correct output in natural form (gold rationale,
+                          solution, "The answer is (B).", canonical code) */
 };
 
 struct bench_exemplar {
-    char *group;            /* NULL = all items */
+    char *group; /* NULL = all items */
     struct cJSON *vars;
-    char *target;           /* the assistant's answer text */
+    char *target; /* the assistant's answer text */
 };
 
 struct bench {
@@ -71,27 +72,29 @@ struct bench {
     struct cJSON *spec;
     int family;
     char *loader;
-    bool optional;          /* data not staged by default; fetched only when named */
+    bool optional; /* data not staged by default; fetched only when named */
     struct bench_file *files;
     int n_files;
     /* prompt */
-    bool chat;              /* chat messages; false = plain completion */
+    bool chat; /* chat messages; false = plain completion */
     int shots;
     char *system;
     char *tmpl;
-    char *primary;          /* "flexible" (default) or "strict" */
-    struct cJSON *gen;      /* generation parameters (temperature, max_tokens, stop, n) */
+    char *primary;     /* "flexible" (default) or "strict" */
+    struct cJSON *gen; /* generation parameters (temperature, max_tokens, stop, n) */
     int n_samples;
-    int *ks;                /* pass@k values reported (code) */
+    int *ks; /* pass@k values reported (code) */
     int n_ks;
     double code_timeout_s;
-    bool completion_code;   /* code: the output continues the prompt */
+    bool completion_code; /* code: the output continues the prompt */
     /* loaded data */
     struct bench_item *items;
     int n_items, items_cap;
     struct bench_exemplar *exemplars;
     int n_exemplars, exemplars_cap;
     char prompt_hash[65];
+    int *id_index; /* open-addressing id -> item index, built by bench_find */
+    size_t id_cap;
 };
 
 /* The benchmarks directory: $GRA_BENCHMARKS_DIR, else
@@ -113,7 +116,8 @@ int bench_open(const char *bench_dir, const char *name, struct bench **out);
 int bench_load(struct bench *b, const char *data_dir, int limit);
 void bench_free(struct bench *b);
 
-/* Index of the item with this id, or -1 (hash lookup after the first call). */
+/* Index of the item with this id, or -1 (a hash index built on the first call;
+ * call it only after bench_load). Duplicate ids: the first item. */
 int bench_find(struct bench *b, const char *id);
 
 /* Render the request for item i: a chat messages array (chat mode) or one

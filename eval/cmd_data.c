@@ -74,7 +74,8 @@ static int data_set_open(struct data_set *s, const char *bench_dir, char **names
         s->benches[s->n_benches++] = b;
         for (int k = 0; k < b->n_files; k++) {
             bool dup = false;
-            for (int j = 0; j < s->n_files && !dup; j++) dup = strcmp(s->files[j].f->path, b->files[k].path) == 0;
+            for (int j = 0; j < s->n_files && !dup; j++)
+                dup = strcmp(s->files[j].f->path, b->files[k].path) == 0;
             if (dup) continue;
             s->files = xrealloc(s->files, sizeof *s->files * (size_t)(s->n_files + 1));
             s->files[s->n_files].f = &b->files[k];
@@ -147,12 +148,14 @@ static int download(const char *url, struct buf *b)
 }
 
 /* 0 when the bytes match (or nothing is pinned); else GRA_ECHECKSUM */
-static int check_sha(const struct bench_file *f, const char *from, const char *data, size_t len, char got[65])
+static int check_sha(const struct bench_file *f, const char *from, const char *data, size_t len,
+                     char got[65])
 {
     sha256_hex(data, len, got);
     if (!f->sha256) return 0;
     if (strcmp(got, f->sha256) != 0) {
-        log_error("%s: sha256 %s, expected %s (from %s): not written", f->path, got, f->sha256, from);
+        log_error("%s: sha256 %s, expected %s (from %s): not written", f->path, got, f->sha256,
+                  from);
         return GRA_ECHECKSUM;
     }
     return 0;
@@ -171,7 +174,8 @@ static int store(const char *data_dir, const struct bench_file *f, const char *d
     return rc;
 }
 
-static int fetch_one(const struct data_file *df, const char *data_dir, const char *mirror, bool force)
+static int fetch_one(const struct data_file *df, const char *data_dir, const char *mirror,
+                     bool force)
 {
     const struct bench_file *f = df->f;
     char *dest = path_join(data_dir, f->path);
@@ -196,7 +200,8 @@ static int fetch_one(const struct data_file *df, const char *data_dir, const cha
         goto out;
     }
     if (!f->url && f->n_mirror_urls == 0) {
-        rc = err(GRA_ENOENT, "%s (%s): no download URL: %s", f->path, df->bench, f->note ? f->note : "");
+        rc = err(GRA_ENOENT, "%s (%s): no download URL: %s", f->path, df->bench,
+                 f->note ? f->note : "");
         goto out;
     }
     struct buf b = BUF_INIT;
@@ -210,7 +215,8 @@ static int fetch_one(const struct data_file *df, const char *data_dir, const cha
         if (!rc) rc = check_sha(f, url, b.data, b.len, got);
     }
     if (!rc) rc = store(data_dir, f, b.data, b.len);
-    if (!rc && !f->sha256) log_warn("%s: sha256 not pinned in the spec; downloaded bytes have %s", f->path, got);
+    if (!rc && !f->sha256)
+        log_warn("%s: sha256 not pinned in the spec; downloaded bytes have %s", f->path, got);
     if (rc == GRA_EHTTP) log_error("%s (%s): every URL failed", f->path, df->bench);
     buf_release(&b);
 out:
@@ -220,22 +226,24 @@ out:
 
 static int data_usage(FILE *f)
 {
-    fprintf(f, "usage: gra data fetch [--mirror DIR] [--data-dir DIR] [--benchmark NAME]... [--force]\n"
-               "       gra data verify [--data-dir DIR] [--benchmark NAME]...\n"
-               "       gra data path\n\n"
-               "fetch   copy each benchmark file from a mirror directory laid out like the data\n"
-               "        directory, or download it from its upstream URL; sha256 checked before\n"
-               "        the file is written (atomically)\n"
-               "verify  check every file's sha256; name each bad or missing one\n"
-               "path    print the data directory\n\n"
-               "--data-dir DIR     data directory (default $GRA_DATA_DIR, else ~/.local/share/gra/data)\n"
-               "--mirror DIR       copy from DIR instead of the network\n"
-               "--benchmark NAME   only this benchmark (repeatable); optional benchmarks\n"
-               "                   (hellaswag, gpqa_diamond, bbh, ifeval) only when named\n"
-               "--benchmarks-dir DIR  benchmark specs (default $GRA_SOURCE_DIR/benchmarks)\n"
-               "--force            fetch even files that are present and verify\n\n"
-               "exit: 0 all files ok, 4 a file is missing, fails its sha256 or cannot be fetched,\n"
-               "2 usage, 3 a bad benchmark spec (docs/eval.md)\n");
+    fprintf(
+        f,
+        "usage: gra data fetch [--mirror DIR] [--data-dir DIR] [--benchmark NAME]... [--force]\n"
+        "       gra data verify [--data-dir DIR] [--benchmark NAME]...\n"
+        "       gra data path\n\n"
+        "fetch   copy each benchmark file from a mirror directory laid out like the data\n"
+        "        directory, or download it from its upstream URL; sha256 checked before\n"
+        "        the file is written (atomically)\n"
+        "verify  check every file's sha256; name each bad or missing one\n"
+        "path    print the data directory\n\n"
+        "--data-dir DIR     data directory (default $GRA_DATA_DIR, else ~/.local/share/gra/data)\n"
+        "--mirror DIR       copy from DIR instead of the network\n"
+        "--benchmark NAME   only this benchmark (repeatable); optional benchmarks\n"
+        "                   (hellaswag, gpqa_diamond, bbh, ifeval) only when named\n"
+        "--benchmarks-dir DIR  benchmark specs (default $GRA_SOURCE_DIR/benchmarks)\n"
+        "--force            fetch even files that are present and verify\n\n"
+        "exit: 0 all files ok, 4 a file is missing, fails its sha256 or cannot be fetched,\n"
+        "2 usage, 3 a bad benchmark spec (docs/eval.md)\n");
     return f == stdout ? 0 : GRA_EXIT_USAGE;
 }
 
@@ -322,11 +330,15 @@ int cmd_data(int argc, char **argv)
             rc = fileio_mkdirs(data_dir);
             for (int i = 0; i < s.n_files && !rc; i++) {
                 int r = fetch_one(&s.files[i], data_dir, mirror, force);
-                if (r) bad++;
-                else ok++;
+                if (r)
+                    bad++;
+                else
+                    ok++;
             }
         }
-        if (!rc) printf("fetched into %s: %d file%s ok, %d failed\n", data_dir, ok, ok == 1 ? "" : "s", bad);
+        if (!rc)
+            printf("fetched into %s: %d file%s ok, %d failed\n", data_dir, ok, ok == 1 ? "" : "s",
+                   bad);
         if (!rc && bad) rc = GRA_ECHECKSUM;
     } else {
         for (int i = 0; i < s.n_files; i++) {
@@ -353,8 +365,10 @@ int cmd_data(int argc, char **argv)
         }
         printf("verified %s: %d ok, %d bad, %d missing%s\n", data_dir, ok, bad, missing,
                unpinned ? " (some files unpinned)" : "");
-        if (bad) rc = GRA_ECHECKSUM;
-        else if (missing) rc = GRA_ENOENT;
+        if (bad)
+            rc = GRA_ECHECKSUM;
+        else if (missing)
+            rc = GRA_ENOENT;
     }
     data_set_release(&s);
     exit_code = gra_exit_code(rc);

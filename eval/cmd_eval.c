@@ -36,28 +36,28 @@
 #define EVAL_RULES_VERSION "gra-eval-1"
 
 struct sample {
-    char *output;          /* NULL until answered */
+    char *output; /* NULL until answered */
     bool answered;
     bool call_failed;
-    char *call_error;      /* llm status name + message */
+    char *call_error;          /* llm status name + message */
     const char *finish_reason; /* static string or NULL */
     long prompt_tokens, completion_tokens;
     double latency_ms;
     bool cache_hit;
     char request_hash[65];
     struct verdict v;
-    int outcome;           /* code: enum code_outcome, else -1 */
+    int outcome; /* code: enum code_outcome, else -1 */
 };
 
 struct cell {
-    const char *student;   /* display name */
-    const char *model;     /* config model (live mode) */
-    long train_seed;       /* -1 = unknown */
+    const char *student; /* display name */
+    const char *model;   /* config model (live mode) */
+    long train_seed;     /* -1 = unknown */
     bool simulated;
-    struct bench *b;       /* shared, owned by the run */
+    struct bench *b; /* shared, owned by the run */
     int n_items;
-    int *n_samples;        /* per item */
-    struct sample **s;     /* per item: n_samples[i] samples */
+    int *n_samples;    /* per item */
+    struct sample **s; /* per item: n_samples[i] samples */
 };
 
 struct run {
@@ -155,7 +155,8 @@ static int score_cell(struct run *r, struct cell *c)
             back[j] = s;
             j++;
         }
-    struct code_opts o = {r->code_workers, r->code_timeout_s > 0 ? r->code_timeout_s : b->code_timeout_s, NULL};
+    struct code_opts o = {r->code_workers,
+                          r->code_timeout_s > 0 ? r->code_timeout_s : b->code_timeout_s, NULL};
     int rc = j ? code_score_batch(jobs, j, &o) : 0;
     if (rc) {
         err(rc, "%s: the code sandbox cannot run; no code sample was scored", b->name);
@@ -187,11 +188,15 @@ static void put_result(struct buf *out, const struct cell *c, int i, int k)
     cJSON_AddStringToObject(o, "benchmark", b->name);
     cJSON_AddStringToObject(o, "id", b->items[i].id);
     cJSON_AddNumberToObject(o, "sample", k);
-    if (c->train_seed >= 0) cJSON_AddNumberToObject(o, "train_seed", (double)c->train_seed);
-    else cJSON_AddNullToObject(o, "train_seed");
+    if (c->train_seed >= 0)
+        cJSON_AddNumberToObject(o, "train_seed", (double)c->train_seed);
+    else
+        cJSON_AddNullToObject(o, "train_seed");
     cJSON_AddStringToObject(o, "output", s->output ? s->output : "");
-    if (s->v.extracted) cJSON_AddStringToObject(o, "extracted", s->v.extracted);
-    else cJSON_AddNullToObject(o, "extracted");
+    if (s->v.extracted)
+        cJSON_AddStringToObject(o, "extracted", s->v.extracted);
+    else
+        cJSON_AddNullToObject(o, "extracted");
     cJSON_AddNumberToObject(o, "correct", s->v.correct ? 1 : 0);
     cJSON_AddNumberToObject(o, "strict", s->v.strict ? 1 : 0);
     cJSON_AddNumberToObject(o, "flexible", s->v.flexible ? 1 : 0);
@@ -273,7 +278,8 @@ static cJSON *cell_summary(const struct cell *c)
     cJSON_AddNumberToObject(o, "flexible_accuracy", facc / ni);
     cJSON_AddNumberToObject(o, "extract_fail_rate", n_samples ? (double)n_fail / n_samples : 0);
     cJSON_AddNumberToObject(o, "failed_calls", (double)calls_failed);
-    if (c->n_items > n_scored_items) cJSON_AddNumberToObject(o, "missing_items", c->n_items - n_scored_items);
+    if (c->n_items > n_scored_items)
+        cJSON_AddNumberToObject(o, "missing_items", c->n_items - n_scored_items);
     if (b->family == BENCH_MC_MULTI) cJSON_AddNumberToObject(o, "mean_partial", partial / ni);
     if (b->family == BENCH_CODE) {
         cJSON *pk = cJSON_AddObjectToObject(o, "pass_at_k");
@@ -299,16 +305,20 @@ static cJSON *cell_summary(const struct cell *c)
             }
             char key[16];
             snprintf(key, sizeof key, "%d", k);
-            if (ok && cnt) cJSON_AddNumberToObject(pk, key, sum / cnt);
-            else cJSON_AddNullToObject(pk, key); /* fewer samples than k */
+            if (ok && cnt)
+                cJSON_AddNumberToObject(pk, key, sum / cnt);
+            else
+                cJSON_AddNullToObject(pk, key); /* fewer samples than k */
         }
         for (int i = 0; i < c->n_items; i++)
             for (int s = 0; s < c->n_samples[i]; s++) {
                 int oc = c->s[i][s].outcome;
                 const char *name = oc >= 0 ? code_outcome_name(oc) : "call_failed";
                 cJSON *x = cJSON_GetObjectItemCaseSensitive(outcomes, name);
-                if (x) cJSON_SetNumberValue(x, x->valuedouble + 1);
-                else cJSON_AddNumberToObject(outcomes, name, 1);
+                if (x)
+                    cJSON_SetNumberValue(x, x->valuedouble + 1);
+                else
+                    cJSON_AddNumberToObject(outcomes, name, 1);
             }
         cJSON_AddItemToObject(o, "outcomes", outcomes);
     }
@@ -326,7 +336,8 @@ static cJSON *cell_summary(const struct cell *c)
     free(ga);
     cJSON_AddNumberToObject(o, "prompt_tokens", (double)ptok);
     cJSON_AddNumberToObject(o, "completion_tokens", (double)ctok);
-    cJSON_AddNumberToObject(o, "latency_ms_mean", n_samples ? round(lat / n_samples * 1000) / 1000 : 0);
+    cJSON_AddNumberToObject(o, "latency_ms_mean",
+                            n_samples ? round(lat / n_samples * 1000) / 1000 : 0);
     cJSON_AddStringToObject(o, "family", bench_family_name(b->family));
     cJSON_AddStringToObject(o, "primary", b->primary);
     cJSON_AddStringToObject(o, "prompt_hash", b->prompt_hash);
@@ -344,7 +355,8 @@ static int write_outputs(struct run *r, const char *out_dir, const char *mode, c
     for (int c = 0; c < r->n_cells; c++) simulated = simulated || r->cells[c].simulated;
     cJSON *sum = cJSON_CreateObject();
     cJSON_AddBoolToObject(sum, "simulated", simulated);
-    if (simulated) cJSON_AddStringToObject(sum, "label", "SIMULATED: students served by gra serve-sim");
+    if (simulated)
+        cJSON_AddStringToObject(sum, "label", "SIMULATED: students served by gra serve-sim");
     cJSON_AddStringToObject(sum, "rules_version", EVAL_RULES_VERSION);
     cJSON_AddStringToObject(sum, "mode", mode);
     if (source) cJSON_AddStringToObject(sum, "source", source);
@@ -376,8 +388,8 @@ static int write_outputs(struct run *r, const char *out_dir, const char *mode, c
     }
     /* the headline, one line per cell */
     for (int c = 0; c < r->n_cells && !rc; c++) {
-        cJSON *x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(students, r->cells[c].student),
-                                                    r->cells[c].b->name);
+        cJSON *x = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(students, r->cells[c].student), r->cells[c].b->name);
         printf("%s%-16s %-16s n=%-6d accuracy %.4f  strict %.4f  extract-fail %.4f\n",
                r->cells[c].simulated ? "SIMULATED " : "", r->cells[c].student, r->cells[c].b->name,
                (int)cJSON_GetObjectItemCaseSensitive(x, "n_items")->valuedouble,
@@ -401,11 +413,12 @@ struct pred_ctx {
     struct cell *cell;
     long *seen_line; /* per item: line of its prediction, 0 = none */
     int errors;
-    bool limited;    /* --limit: ids past the first N items are skipped */
+    bool limited; /* --limit: ids past the first N items are skipped */
     long skipped;
 };
 
-static int pred_error(struct pred_ctx *p, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pred_error(struct pred_ctx *p, long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int pred_error(struct pred_ctx *p, long line, const char *fmt, ...)
 {
     char msg[600];
@@ -413,8 +426,10 @@ static int pred_error(struct pred_ctx *p, long line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (p->errors < 50) log_error("%s:%ld: %s", p->path, line, msg);
-    else if (p->errors == 50) log_error("%s: more errors not shown", p->path);
+    if (p->errors < 50)
+        log_error("%s:%ld: %s", p->path, line, msg);
+    else if (p->errors == 50)
+        log_error("%s: more errors not shown", p->path);
     p->errors++;
     return 0;
 }
@@ -438,7 +453,8 @@ static int pred_line(void *ud, long line, cJSON *o, const char *errmsg)
     for (const cJSON *c = o->child; c; c = c->next)
         if (strcmp(c->string, "id") != 0 && strcmp(c->string, "output") != 0 &&
             strcmp(c->string, "outputs") != 0 && strcmp(c->string, "benchmark") != 0)
-            return pred_error(p, line, "%s: unknown key (allowed: id, output, outputs, benchmark)", c->string);
+            return pred_error(p, line, "%s: unknown key (allowed: id, output, outputs, benchmark)",
+                              c->string);
     const char *bn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "benchmark"));
     if (bn && strcmp(bn, p->b->name) != 0)
         return pred_error(p, line, "benchmark: \"%s\", but --benchmark is %s", bn, p->b->name);
@@ -449,11 +465,13 @@ static int pred_line(void *ud, long line, cJSON *o, const char *errmsg)
     }
     if (i < 0) return pred_error(p, line, "id \"%s\": not an item of %s", ids, p->b->name);
     if (p->seen_line[i])
-        return pred_error(p, line, "id \"%s\": duplicate (first at line %ld)", ids, p->seen_line[i]);
+        return pred_error(p, line, "id \"%s\": duplicate (first at line %ld)", ids,
+                          p->seen_line[i]);
     const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output");
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(o, "outputs");
     if ((out != NULL) == (outs != NULL))
-        return pred_error(p, line, "expected exactly one of \"output\" (string) and \"outputs\" (array)");
+        return pred_error(p, line,
+                          "expected exactly one of \"output\" (string) and \"outputs\" (array)");
     int n = 1;
     if (outs) {
         if (!cJSON_IsArray(outs) || cJSON_GetArraySize(outs) == 0)
@@ -470,7 +488,8 @@ static int pred_line(void *ud, long line, cJSON *o, const char *errmsg)
     c->s[i] = xcalloc((size_t)n, sizeof **c->s);
     if (outs) {
         int k = 0;
-        for (const cJSON *x = outs->child; x; x = x->next, k++) c->s[i][k].output = xstrdup(x->valuestring);
+        for (const cJSON *x = outs->child; x; x = x->next, k++)
+            c->s[i][k].output = xstrdup(x->valuestring);
     } else {
         c->s[i][0].output = xstrdup(out->valuestring);
     }
@@ -478,8 +497,9 @@ static int pred_line(void *ud, long line, cJSON *o, const char *errmsg)
     return 0;
 }
 
-static int eval_predictions(struct run *r, const char *bench_dir, const char *data_dir, const char *bench_name,
-                            const char *pred_path, const char *student, int limit)
+static int eval_predictions(struct run *r, const char *bench_dir, const char *data_dir,
+                            const char *bench_name, const char *pred_path, const char *student,
+                            int limit)
 {
     struct bench *b;
     int rc = bench_open(bench_dir, bench_name, &b);
@@ -488,13 +508,16 @@ static int eval_predictions(struct run *r, const char *bench_dir, const char *da
     r->benches[r->n_benches++] = b;
     rc = bench_load(b, data_dir, limit);
     if (rc) return rc;
-    if (!fileio_exists(pred_path)) return err(GRA_ENOENT, "predictions file %s does not exist", pred_path);
+    if (!fileio_exists(pred_path))
+        return err(GRA_ENOENT, "predictions file %s does not exist", pred_path);
     struct cell *c = add_cell(r, student, NULL, -1, false, b, 0);
-    struct pred_ctx p = {pred_path, b, c, xcalloc((size_t)(b->n_items ? b->n_items : 1), sizeof(long)), 0,
-                         limit > 0, 0};
+    struct pred_ctx p = {
+        pred_path, b,         c, xcalloc((size_t)(b->n_items ? b->n_items : 1), sizeof(long)),
+        0,         limit > 0, 0};
     rc = jsonl_foreach(pred_path, pred_line, &p);
     if (p.skipped)
-        log_info("%s: %ld predictions for items past --limit %d skipped", pred_path, p.skipped, limit);
+        log_info("%s: %ld predictions for items past --limit %d skipped", pred_path, p.skipped,
+                 limit);
     int missing = 0;
     const char *first_missing = NULL;
     for (int i = 0; i < b->n_items; i++)
@@ -505,17 +528,18 @@ static int eval_predictions(struct run *r, const char *bench_dir, const char *da
     free(p.seen_line);
     if (rc) return rc;
     if (missing && !r->partial) {
-        log_error("%s: %d of %d items of %s have no prediction (first: id \"%s\"); pass --partial to "
-                  "score only the predicted items",
-                  pred_path, missing, b->n_items, b->name, first_missing);
+        log_error(
+            "%s: %d of %d items of %s have no prediction (first: id \"%s\"); pass --partial to "
+            "score only the predicted items",
+            pred_path, missing, b->n_items, b->name, first_missing);
         p.errors++;
     } else if (missing) {
-        log_warn("%s: %d of %d items of %s have no prediction (--partial: scoring the rest)", pred_path,
-                 missing, b->n_items, b->name);
+        log_warn("%s: %d of %d items of %s have no prediction (--partial: scoring the rest)",
+                 pred_path, missing, b->n_items, b->name);
     }
     if (p.errors)
-        return err(GRA_EPARSE, "%s: %d problem%s in the predictions file; nothing written", pred_path,
-                   p.errors, p.errors == 1 ? "" : "s");
+        return err(GRA_EPARSE, "%s: %d problem%s in the predictions file; nothing written",
+                   pred_path, p.errors, p.errors == 1 ? "" : "s");
     return score_cell(r, c);
 }
 
@@ -548,10 +572,12 @@ static void on_done(void *ud, const struct llm_result *res)
     snprintf(s->request_hash, sizeof s->request_hash, "%s", res->request_hash);
     if (res->status == LLM_OK) {
         s->output = xstrndup(res->content ? res->content : "", res->content ? res->content_len : 0);
-        s->finish_reason = res->finish_reason && strcmp(res->finish_reason, "length") == 0 ? "length" : NULL;
+        s->finish_reason =
+            res->finish_reason && strcmp(res->finish_reason, "length") == 0 ? "length" : NULL;
     } else {
         s->call_failed = true;
-        s->call_error = xasprintf("%s: %s", llm_status_name(res->status), res->error ? res->error : "");
+        s->call_error =
+            xasprintf("%s: %s", llm_status_name(res->status), res->error ? res->error : "");
         u->r->calls_failed++;
     }
     u->r->done++;
@@ -595,13 +621,17 @@ static int eval_cfg_parse(const struct gra_config *cfg, const char *bench_dir, s
     memset(e, 0, sizeof *e);
     struct cfg_err ce = {cfg->path, 0};
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(cfg->root, "eval");
-    if (!cJSON_IsObject(ev)) return cfg_fail(&ce, "", "eval", "required: an object with \"students\" and \"benchmarks\"");
-    static const char *const keys[] = {"students", "benchmarks", "limit", "samples", "data_dir",
-                                       "code", "max_failed_fraction", NULL};
+    if (!cJSON_IsObject(ev))
+        return cfg_fail(&ce, "", "eval",
+                        "required: an object with \"students\" and \"benchmarks\"");
+    static const char *const keys[] = {
+        "students", "benchmarks",          "limit", "samples", "data_dir",
+        "code",     "max_failed_fraction", NULL};
     cfg_keys(&ce, ev, "eval", keys);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(ev, "students");
     if (!cJSON_IsArray(st) || cJSON_GetArraySize(st) == 0) {
-        cfg_fail(&ce, "eval", "students", "expected a non-empty array of model names or {\"model\", \"train_seed\"}");
+        cfg_fail(&ce, "eval", "students",
+                 "expected a non-empty array of model names or {\"model\", \"train_seed\"}");
     } else {
         int n = cJSON_GetArraySize(st), k = 0;
         e->students = xcalloc((size_t)n, sizeof *e->students);
@@ -619,19 +649,24 @@ static int eval_cfg_parse(const struct gra_config *cfg, const char *bench_dir, s
                 m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "model"));
                 if (!m) cfg_fail(&ce, path, "model", "required: a name under \"models\"");
                 long ts;
-                if (cfg_int(&ce, x, "train_seed", path, -1, -1, (long)1 << 52, &ts) == 0) e->train_seeds[k] = ts;
+                if (cfg_int(&ce, x, "train_seed", path, -1, -1, (long)1 << 52, &ts) == 0)
+                    e->train_seeds[k] = ts;
             } else {
-                cfg_fail(&ce, "eval.students", "", "element %d: expected a model name or an object", k);
+                cfg_fail(&ce, "eval.students", "", "element %d: expected a model name or an object",
+                         k);
             }
-            if (m && !config_model(cfg, m)) cfg_fail(&ce, path, "model", "\"%s\" is not under \"models\"", m);
+            if (m && !config_model(cfg, m))
+                cfg_fail(&ce, path, "model", "\"%s\" is not under \"models\"", m);
             for (int j = 0; m && j < e->n_students; j++)
-                if (strcmp(e->students[j], m) == 0) cfg_fail(&ce, path, "model", "\"%s\" listed twice", m);
+                if (strcmp(e->students[j], m) == 0)
+                    cfg_fail(&ce, path, "model", "\"%s\" listed twice", m);
             if (m) e->students[e->n_students++] = xstrdup(m);
         }
     }
     const cJSON *bs = cJSON_GetObjectItemCaseSensitive(ev, "benchmarks");
     if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) == 0) {
-        cfg_fail(&ce, "eval", "benchmarks", "expected a non-empty array of benchmark names or {\"name\", \"limit\"}");
+        cfg_fail(&ce, "eval", "benchmarks",
+                 "expected a non-empty array of benchmark names or {\"name\", \"limit\"}");
     } else {
         int n = cJSON_GetArraySize(bs), k = 0;
         e->benches = xcalloc((size_t)n, sizeof *e->benches);
@@ -648,7 +683,8 @@ static int eval_cfg_parse(const struct gra_config *cfg, const char *bench_dir, s
                 nm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name"));
                 if (!nm) cfg_fail(&ce, path, "name", "required: a benchmark name");
                 long l;
-                if (cfg_int(&ce, x, "limit", path, 0, 0, 100000000, &l) == 0) e->limits[e->n_benches] = (int)l;
+                if (cfg_int(&ce, x, "limit", path, 0, 0, 100000000, &l) == 0)
+                    e->limits[e->n_benches] = (int)l;
             } else {
                 cfg_fail(&ce, "eval.benchmarks", "", "element %d: expected a name or an object", k);
             }
@@ -684,9 +720,10 @@ static int eval_cfg_parse(const struct gra_config *cfg, const char *bench_dir, s
     return 0;
 }
 
-static int eval_live(struct run *r, const char *exp, const char *bench_dir, const char *data_dir_opt,
-                     const char *only_student, const char *only_bench, int limit_opt, const char *out_dir,
-                     const char *cache_opt, bool no_cache, bool replay, int *exit_code)
+static int eval_live(struct run *r, const char *exp, const char *bench_dir,
+                     const char *data_dir_opt, const char *only_student, const char *only_bench,
+                     int limit_opt, const char *out_dir, const char *cache_opt, bool no_cache,
+                     bool replay, int *exit_code)
 {
     struct gra_config *cfg = NULL;
     struct simsrv *srv = NULL;
@@ -698,12 +735,16 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir, cons
     if (rc) goto out;
     rc = eval_cfg_parse(cfg, bench_dir, &e);
     if (rc) goto out;
-    data_dir = data_dir_opt ? xstrdup(data_dir_opt) : e.data_dir ? xstrdup(e.data_dir) : bench_data_dir_default();
+    data_dir = data_dir_opt ? xstrdup(data_dir_opt)
+               : e.data_dir ? xstrdup(e.data_dir)
+                            : bench_data_dir_default();
     if (only_student) {
         bool found = false;
-        for (int i = 0; i < e.n_students; i++) found = found || strcmp(e.students[i], only_student) == 0;
+        for (int i = 0; i < e.n_students; i++)
+            found = found || strcmp(e.students[i], only_student) == 0;
         if (!found) {
-            rc = err(GRA_EINVAL, "--student %s: not a student of %s (eval.students)", only_student, exp);
+            rc = err(GRA_EINVAL, "--student %s: not a student of %s (eval.students)", only_student,
+                     exp);
             goto out;
         }
     }
@@ -723,7 +764,8 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir, cons
         if (e.samples > 0) b->n_samples = (int)e.samples;
     }
     if (only_bench && r->n_benches == 0) {
-        rc = err(GRA_EINVAL, "--benchmark %s: not a benchmark of %s (eval.benchmarks)", only_bench, exp);
+        rc = err(GRA_EINVAL, "--benchmark %s: not a benchmark of %s (eval.benchmarks)", only_bench,
+                 exp);
         goto out;
     }
     /* sim students need the same data directory as we do */
@@ -738,8 +780,10 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir, cons
             size_t n = strlen(od);
             while (n > 1 && od[n - 1] == '/') od[--n] = '\0';
             char *slash = strrchr(od, '/');
-            if (slash) *slash = '\0';
-            else strcpy(od, ".");
+            if (slash)
+                *slash = '\0';
+            else
+                strcpy(od, ".");
             cache = path_join(od, cp);
             free(od);
             fileio_mkdirs(out_dir);
@@ -757,7 +801,8 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir, cons
         const struct model_cfg *m = config_model(cfg, e.students[si]);
         for (int bi = 0; bi < r->n_benches; bi++) {
             struct bench *b = r->benches[bi];
-            struct cell *c = add_cell(r, e.students[si], e.students[si], e.train_seeds[si], m->sim, b, b->n_samples);
+            struct cell *c = add_cell(r, e.students[si], e.students[si], e.train_seeds[si], m->sim,
+                                      b, b->n_samples);
             for (int i = 0; i < b->n_items; i++) total += c->n_samples[i];
         }
     }
@@ -812,7 +857,8 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir, cons
     for (int c = 0; c < r->n_cells && !rc; c++) rc = score_cell(r, &r->cells[c]);
     if (rc) goto out;
     rc = write_outputs(r, out_dir, "live", exp);
-    if (!rc && r->calls_total && (double)r->calls_failed / (double)r->calls_total > e.max_failed_fraction) {
+    if (!rc && r->calls_total &&
+        (double)r->calls_failed / (double)r->calls_total > e.max_failed_fraction) {
         log_error("%ld of %ld student calls failed (more than eval.max_failed_fraction %.3g); "
                   "re-run to retry them (answered calls come from the cache)",
                   r->calls_failed, r->calls_total, e.max_failed_fraction);
@@ -841,13 +887,16 @@ static int eval_usage(FILE *f)
             "Writes DIR/results.jsonl and DIR/summary.json (docs/schema-results.md).\n\n"
             "--out DIR             output directory (required)\n"
             "--benchmark NAME      one benchmark (predictions: required)\n"
-            "--student NAME        one student (predictions: the name recorded, default \"predictions\")\n"
+            "--student NAME        one student (predictions: the name recorded, default "
+            "\"predictions\")\n"
             "--limit N             the first N items of each benchmark\n"
-            "--data-dir DIR        benchmark data (default $GRA_DATA_DIR, else ~/.local/share/gra/data)\n"
+            "--data-dir DIR        benchmark data (default $GRA_DATA_DIR, else "
+            "~/.local/share/gra/data)\n"
             "--benchmarks-dir DIR  specs (default $GRA_SOURCE_DIR/benchmarks)\n"
             "--partial             predictions: score only the predicted items (missing ones are\n"
             "                      otherwise an error)\n"
-            "--code-workers N      sandbox workers (default: cores); --code-timeout S overrides the spec\n"
+            "--code-workers N      sandbox workers (default: cores); --code-timeout S overrides "
+            "the spec\n"
             "--cache PATH          call cache (default: the config's, relative to DIR's parent)\n"
             "--no-cache, --replay  no call cache / fail on any cache miss\n\n"
             "exit: 0 ok, 1 too many failed student calls, 2 usage, 3 config or spec,\n"
@@ -883,21 +932,42 @@ int cmd_eval(int argc, char **argv)
     char *end;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'b': bench_name = optarg; break;
-        case 's': student = optarg; break;
-        case 'p': pred = optarg; break;
-        case 'd': data_dir = optarg; break;
-        case 'B': bench_dir = optarg; break;
-        case 'P': partial = true; break;
-        case 'c': cache = optarg; break;
-        case 'N': no_cache = true; break;
-        case 'R': replay = true; break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'b':
+            bench_name = optarg;
+            break;
+        case 's':
+            student = optarg;
+            break;
+        case 'p':
+            pred = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'B':
+            bench_dir = optarg;
+            break;
+        case 'P':
+            partial = true;
+            break;
+        case 'c':
+            cache = optarg;
+            break;
+        case 'N':
+            no_cache = true;
+            break;
+        case 'R':
+            replay = true;
+            break;
         case 'l':
             errno = 0;
             limit = strtol(optarg, &end, 10);
             if (errno || *end || limit < 1 || limit > 100000000) {
-                fprintf(stderr, "gra eval: --limit: expected a positive integer, got '%s'\n", optarg);
+                fprintf(stderr, "gra eval: --limit: expected a positive integer, got '%s'\n",
+                        optarg);
                 return GRA_EXIT_USAGE;
             }
             break;
@@ -912,12 +982,16 @@ int cmd_eval(int argc, char **argv)
         case 't':
             timeout = strtod(optarg, &end);
             if (*end || !(timeout > 0 && timeout <= 3600)) {
-                fprintf(stderr, "gra eval: --code-timeout: expected seconds in (0, 3600], got '%s'\n", optarg);
+                fprintf(stderr,
+                        "gra eval: --code-timeout: expected seconds in (0, 3600], got '%s'\n",
+                        optarg);
                 return GRA_EXIT_USAGE;
             }
             break;
-        case 'h': return eval_usage(stdout);
-        default: return eval_usage(stderr);
+        case 'h':
+            return eval_usage(stdout);
+        default:
+            return eval_usage(stderr);
         }
     }
     const char *exp = optind < argc ? argv[optind] : NULL;
@@ -946,12 +1020,13 @@ int cmd_eval(int argc, char **argv)
     int rc, exit_code = 0;
     if (pred) {
         char *dd = data_dir ? xstrdup(data_dir) : bench_data_dir_default();
-        rc = eval_predictions(&r, bench_dir, dd, bench_name, pred, student ? student : "predictions", (int)limit);
+        rc = eval_predictions(&r, bench_dir, dd, bench_name, pred,
+                              student ? student : "predictions", (int)limit);
         if (!rc) rc = write_outputs(&r, out, "predictions", pred);
         free(dd);
     } else {
-        rc = eval_live(&r, exp, bench_dir, data_dir, student, bench_name, (int)limit, out, cache, no_cache,
-                       replay, &exit_code);
+        rc = eval_live(&r, exp, bench_dir, data_dir, student, bench_name, (int)limit, out, cache,
+                       no_cache, replay, &exit_code);
     }
     run_release(&r);
     if (rc) return eval_interrupted ? GRA_EXIT_INTERRUPTED : gra_exit_code(rc);

@@ -58,7 +58,8 @@ int csv_parse(const char *path, const char *data, size_t len, csv_row_fn cb, voi
                 }
             } else {
                 while (i < len && data[i] != ',' && data[i] != '\n') {
-                    if (!(data[i] == '\r' && (i + 1 >= len || data[i + 1] == '\n'))) buf_putc(f, data[i]);
+                    if (!(data[i] == '\r' && (i + 1 >= len || data[i + 1] == '\n')))
+                        buf_putc(f, data[i]);
                     i++;
                 }
             }

@@ -128,7 +128,8 @@ static void item_text(const struct bench_item *it, struct buf *out)
 {
     buf_reset(out);
     for (const cJSON *v = it->vars ? it->vars->child : NULL; v; v = v->next) {
-        if (!cJSON_IsString(v) || strcmp(v->string, "letters") == 0 || strcmp(v->string, "subject") == 0)
+        if (!cJSON_IsString(v) || strcmp(v->string, "letters") == 0 ||
+            strcmp(v->string, "subject") == 0)
             continue;
         buf_puts(out, v->valuestring);
         buf_puts(out, " \n ");
@@ -145,14 +146,15 @@ static const char *rec_str(const cJSON *o, const char *a, const char *b)
 
 static int decontam_usage(FILE *f)
 {
-    fprintf(f, "usage: gra decontam DATASET.jsonl [--n 13] [--benchmark NAME]... [--out FILE]\n"
-               "                    [--write-filtered OUT.jsonl] [--data-dir DIR]\n\n"
-               "Report, per benchmark, the dataset records whose instruction (+ input) or response\n"
-               "shares a word n-gram (lowercased, default 13 tokens) with a test item; the summary\n"
-               "JSON goes to stdout or --out. --write-filtered writes the records that share none.\n"
-               "Default benchmarks: every staged (non-optional) one. Records: JSONL objects with\n"
-               "instruction/response (gra datasets) or instruction/input/output (alpaca).\n"
-               "exit: 0 done (contamination is reported, not an error), 2 usage, 4 data problem\n");
+    fprintf(f,
+            "usage: gra decontam DATASET.jsonl [--n 13] [--benchmark NAME]... [--out FILE]\n"
+            "                    [--write-filtered OUT.jsonl] [--data-dir DIR]\n\n"
+            "Report, per benchmark, the dataset records whose instruction (+ input) or response\n"
+            "shares a word n-gram (lowercased, default 13 tokens) with a test item; the summary\n"
+            "JSON goes to stdout or --out. --write-filtered writes the records that share none.\n"
+            "Default benchmarks: every staged (non-optional) one. Records: JSONL objects with\n"
+            "instruction/response (gra datasets) or instruction/input/output (alpaca).\n"
+            "exit: 0 done (contamination is reported, not an error), 2 usage, 4 data problem\n");
     return f == stdout ? 0 : GRA_EXIT_USAGE;
 }
 
@@ -190,13 +192,19 @@ int cmd_decontam(int argc, char **argv)
             names = xrealloc(names, sizeof *names * (size_t)(n_names + 1));
             names[n_names++] = optarg;
             break;
-        case 'o': out = optarg; break;
-        case 'w': filtered = optarg; break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'w':
+            filtered = optarg;
+            break;
         case 'd':
             free(data_dir);
             data_dir = xstrdup(optarg);
             break;
-        case 'B': bench_dir = optarg; break;
+        case 'B':
+            bench_dir = optarg;
+            break;
         case 'h':
             free(names);
             free(data_dir);
@@ -310,7 +318,8 @@ int cmd_decontam(int argc, char **argv)
         if (!o || !cJSON_IsObject(o) || (!ins && !res)) {
             if (bad++ < 20)
                 log_error("%s:%ld: %s", dataset, lineno,
-                          o ? "expected an object with instruction/response (or alpaca instruction/input/output)"
+                          o ? "expected an object with instruction/response (or alpaca "
+                              "instruction/input/output)"
                             : "malformed JSON");
             cJSON_Delete(o);
             continue;
@@ -349,11 +358,13 @@ int cmd_decontam(int argc, char **argv)
                         cJSON *x = cJSON_CreateObject();
                         cJSON_AddNumberToObject(x, "line", (double)lineno);
                         if (rid) cJSON_AddStringToObject(x, "id", rid);
-                        cJSON_AddStringToObject(x, "field", field == 0 ? "instruction" : "response");
+                        cJSON_AddStringToObject(x, "field",
+                                                field == 0 ? "instruction" : "response");
                         cJSON_AddStringToObject(x, "item", benches[bi]->items[it].id);
                         struct buf g = BUF_INIT;
                         for (long w = 0; w < n; w++)
-                            buf_appendf(&g, "%s%.*s", w ? " " : "", (int)toks[k + (size_t)w].n, toks[k + (size_t)w].s);
+                            buf_appendf(&g, "%s%.*s", w ? " " : "", (int)toks[k + (size_t)w].n,
+                                        toks[k + (size_t)w].s);
                         cJSON_AddStringToObject(x, "ngram", g.data);
                         buf_release(&g);
                         cJSON_AddItemToArray(lists[bi], x);
@@ -361,7 +372,8 @@ int cmd_decontam(int argc, char **argv)
                 }
             }
         }
-        if (any) dirty++;
+        if (any)
+            dirty++;
         else if (filtered) {
             buf_append(&kept, p, l);
             buf_putc(&kept, '\n');
@@ -374,7 +386,8 @@ int cmd_decontam(int argc, char **argv)
     cJSON_AddNumberToObject(sum, "records", (double)records);
     cJSON_AddNumberToObject(sum, "bad_lines", (double)bad);
     cJSON_AddNumberToObject(sum, "contaminated_records", (double)dirty);
-    cJSON_AddNumberToObject(sum, "contaminated_rate", records ? (double)dirty / (double)records : 0);
+    cJSON_AddNumberToObject(sum, "contaminated_rate",
+                            records ? (double)dirty / (double)records : 0);
     cJSON *bo = cJSON_AddObjectToObject(sum, "benchmarks");
     for (int bi = 0; bi < nb; bi++) {
         cJSON *x = cJSON_AddObjectToObject(bo, benches[bi]->name);
@@ -402,14 +415,17 @@ int cmd_decontam(int argc, char **argv)
             buf_putc(&ob, '\n');
             rc = fileio_write_atomic(out, ob.data, ob.len);
             buf_release(&ob);
-            fprintf(stderr, "gra decontam: %ld of %ld records share a %ld-gram with a benchmark item; summary in %s\n",
+            fprintf(stderr,
+                    "gra decontam: %ld of %ld records share a %ld-gram with a benchmark item; "
+                    "summary in %s\n",
                     dirty, records, n, out);
         } else {
             printf("%s\n", s);
         }
         cJSON_free(s);
     }
-    if (!rc && bad) rc = err(GRA_EPARSE, "%s: %ld bad line%s (see above)", dataset, bad, bad == 1 ? "" : "s");
+    if (!rc && bad)
+        rc = err(GRA_EPARSE, "%s: %ld bad line%s (see above)", dataset, bad, bad == 1 ? "" : "s");
 out:
     for (int bi = 0; bi < nb; bi++) {
         if (lists) cJSON_Delete(lists[bi]);

@@ -15,9 +15,18 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static bool is_alnum(unsigned char c) { return isalnum(c) != 0; }
-static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+static bool is_alnum(unsigned char c)
+{
+    return isalnum(c) != 0;
+}
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /* case-insensitive search for needle in [s, end) */
 static const char *find_ci(const char *s, const char *end, const char *needle)
@@ -254,7 +263,8 @@ static char *braced(const char *p)
             q++;
             continue;
         }
-        if (*q == '{') depth++;
+        if (*q == '{')
+            depth++;
         else if (*q == '}') {
             depth--;
             if (depth == 0) return xstrndup(s, (size_t)(q - s));
@@ -287,7 +297,10 @@ char *extract_boxed(const char *text)
     return xstrndup(s, (size_t)(p - s));
 }
 
-char *extract_math_strict(const char *text) { return extract_boxed(text); }
+char *extract_math_strict(const char *text)
+{
+    return extract_boxed(text);
+}
 
 /* strip surrounding spaces, '$', '\(' '\)' '\[' '\]', '**' and a final '.' */
 static char *trim_math(const char *s, size_t n)
@@ -349,17 +362,24 @@ static const char *skip_markup(const char *p, const char *lim)
 {
     for (;;) {
         const char *q = p;
-        while (q < lim && (is_space((unsigned char)*q) || *q == '*' || *q == '$' || *q == '(' ||
-                           *q == '[' || *q == '{' || *q == ':' || *q == '_' || *q == '"' ||
-                           *q == '\'' || *q == '`'))
+        while (q < lim &&
+               (is_space((unsigned char)*q) || *q == '*' || *q == '$' || *q == '(' || *q == '[' ||
+                *q == '{' || *q == ':' || *q == '_' || *q == '"' || *q == '\'' || *q == '`'))
             q++;
-        if (q + 6 <= lim && strncmp(q, "\\boxed", 6) == 0) q += 6;
-        else if (q + 5 <= lim && strncmp(q, "\\text", 5) == 0) q += 5;
-        else if (q + 7 <= lim && strncmp(q, "\\textbf", 7) == 0) q += 7;
-        else if (q + 7 <= lim && strncmp(q, "\\mathrm", 7) == 0) q += 7;
-        else if (q + 2 <= lim && q[0] == '\\' && (q[1] == '(' || q[1] == '[')) q += 2;
-        else if (q + 6 <= lim && strncasecmp(q, "option", 6) == 0) q += 6;
-        else if (q + 6 <= lim && strncasecmp(q, "choice", 6) == 0) q += 6;
+        if (q + 6 <= lim && strncmp(q, "\\boxed", 6) == 0)
+            q += 6;
+        else if (q + 5 <= lim && strncmp(q, "\\text", 5) == 0)
+            q += 5;
+        else if (q + 7 <= lim && strncmp(q, "\\textbf", 7) == 0)
+            q += 7;
+        else if (q + 7 <= lim && strncmp(q, "\\mathrm", 7) == 0)
+            q += 7;
+        else if (q + 2 <= lim && q[0] == '\\' && (q[1] == '(' || q[1] == '['))
+            q += 2;
+        else if (q + 6 <= lim && strncasecmp(q, "option", 6) == 0)
+            q += 6;
+        else if (q + 6 <= lim && strncasecmp(q, "choice", 6) == 0)
+            q += 6;
         if (q == p) return q;
         p = q;
     }
@@ -370,8 +390,10 @@ static int letter_at(const char *p, const char *lim, int n_options, bool allow_l
     if (p >= lim) return -1;
     unsigned char c = (unsigned char)*p;
     int idx = -1;
-    if (c >= 'A' && c < 'A' + n_options) idx = c - 'A';
-    else if (allow_lower && c >= 'a' && c < 'a' + n_options) idx = c - 'a';
+    if (c >= 'A' && c < 'A' + n_options)
+        idx = c - 'A';
+    else if (allow_lower && c >= 'a' && c < 'a' + n_options)
+        idx = c - 'a';
     if (idx < 0) return -1;
     if (p + 1 < lim && is_alnum((unsigned char)p[1])) return -1;
     return idx;
@@ -392,7 +414,8 @@ int extract_mc_strict(const char *text, int n_options)
         if (r < lim && *r == ':') {
             marker = true;
             r++;
-        } else if (r + 2 <= lim && strncasecmp(r, "is", 2) == 0 && !(r + 2 < lim && isalpha((unsigned char)r[2]))) {
+        } else if (r + 2 <= lim && strncasecmp(r, "is", 2) == 0 &&
+                   !(r + 2 < lim && isalpha((unsigned char)r[2]))) {
             marker = true;
             r += 2;
             while (r < lim && (*r == ' ' || *r == '*')) r++;
@@ -410,10 +433,11 @@ int extract_mc_strict(const char *text, int n_options)
     if (best >= 0) return best;
     /* a reply that is only a letter: "B", "(B)", "B.", "**B**" */
     const char *s = text, *e = lim;
-    while (s < e && (is_space((unsigned char)*s) || *s == '*' || *s == '(' || *s == '[' || *s == '$'))
+    while (s < e &&
+           (is_space((unsigned char)*s) || *s == '*' || *s == '(' || *s == '[' || *s == '$'))
         s++;
-    while (e > s && (is_space((unsigned char)e[-1]) || e[-1] == '*' || e[-1] == ')' || e[-1] == ']' ||
-                     e[-1] == '.' || e[-1] == '$'))
+    while (e > s && (is_space((unsigned char)e[-1]) || e[-1] == '*' || e[-1] == ')' ||
+                     e[-1] == ']' || e[-1] == '.' || e[-1] == '$'))
         e--;
     if (e - s == 1) {
         unsigned char c = (unsigned char)*s;
@@ -432,9 +456,10 @@ static bool prose_letter(const char *p, const char *lim, const char *text)
     if (wrapped) return false;
     const char *q = p + 1;
     if (q < lim && (*q == ')' || *q == ']' || *q == ':' || *q == '.')) return false;
-    if (q < lim && (*q == '\'' )) return true; /* "I'm", "A's" */
+    if (q < lim && (*q == '\'')) return true; /* "I'm", "A's" */
     while (q < lim && (*q == ' ' || *q == '\t')) q++;
-    if (q < lim && (q > p + 1) && (islower((unsigned char)*q) || *q == '"' || (unsigned char)*q >= 0x80))
+    if (q < lim && (q > p + 1) &&
+        (islower((unsigned char)*q) || *q == '"' || (unsigned char)*q >= 0x80))
         return true;
     return false;
 }
@@ -553,12 +578,13 @@ static unsigned long letter_list(const char *p, const char *lim, int n_options, 
     unsigned long mask = 0;
     *clean = true;
     while (p < lim) {
-        while (p < lim && (is_space((unsigned char)*p) || *p == ',' || *p == '(' || *p == ')' ||
-                           *p == '*' || *p == '$' || *p == '[' || *p == ']' || *p == ';' ||
-                           *p == '&'))
+        while (p < lim &&
+               (is_space((unsigned char)*p) || *p == ',' || *p == '(' || *p == ')' || *p == '*' ||
+                *p == '$' || *p == '[' || *p == ']' || *p == ';' || *p == '&'))
             p++;
         if (p >= lim || *p == '\n') break;
-        if (p + 3 <= lim && strncasecmp(p, "and", 3) == 0 && (p + 3 == lim || !is_alnum((unsigned char)p[3]))) {
+        if (p + 3 <= lim && strncasecmp(p, "and", 3) == 0 &&
+            (p + 3 == lim || !is_alnum((unsigned char)p[3]))) {
             p += 3;
             continue;
         }
@@ -585,11 +611,15 @@ unsigned long extract_mc_multi_strict(const char *text, int n_options)
         const char *r = p + 6;
         if (r < lim && (*r == 's' || *r == 'S')) r++;
         while (r < lim && (*r == ' ' || *r == '*')) r++;
-        if (r + 3 <= lim && strncasecmp(r, "are", 3) == 0) r += 3;
-        else if (r + 2 <= lim && strncasecmp(r, "is", 2) == 0) r += 2;
+        if (r + 3 <= lim && strncasecmp(r, "are", 3) == 0)
+            r += 3;
+        else if (r + 2 <= lim && strncasecmp(r, "is", 2) == 0)
+            r += 2;
         while (r < lim && (*r == ' ' || *r == '*')) r++;
-        if (r < lim && *r == ':') r++;
-        else if (r == p + 6) continue;
+        if (r < lim && *r == ':')
+            r++;
+        else if (r == p + 6)
+            continue;
         bool clean;
         unsigned long m = letter_list(r, lim, n_options, &clean);
         if (m) best = m;

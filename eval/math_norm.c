@@ -76,8 +76,10 @@ static size_t match_brace(const char *s, size_t i)
             k++;
             continue;
         }
-        if (s[k] == '{') depth++;
-        else if (s[k] == '}' && --depth == 0) return k + 1;
+        if (s[k] == '{')
+            depth++;
+        else if (s[k] == '}' && --depth == 0)
+            return k + 1;
     }
     return 0;
 }
@@ -96,7 +98,8 @@ static bool is_unit_text(const char *s, size_t n)
     bool letter = false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (isalpha(c)) letter = true;
+        if (isalpha(c))
+            letter = true;
         else if (!(c == ' ' || c == '^' || c == '.' || isdigit(c) || c == '{' || c == '}'))
             return false;
     }
@@ -108,8 +111,9 @@ static bool is_unit_text(const char *s, size_t n)
  * other content is kept without the wrapper. */
 static char *text_commands(char *s)
 {
-    static const char *const cmds[] = {"\\text", "\\mbox", "\\mathrm", "\\textbf", "\\mathbf",
-                                       "\\textnormal", "\\textit", "\\mathit", "\\operatorname"};
+    static const char *const cmds[] = {"\\text",   "\\mbox",   "\\mathrm",
+                                       "\\textbf", "\\mathbf", "\\textnormal",
+                                       "\\textit", "\\mathit", "\\operatorname"};
     for (int guard = 0; guard < 64; guard++) {
         size_t best = (size_t)-1, cl = 0;
         for (size_t k = 0; k < GRA_ARRAY_LEN(cmds); k++) {
@@ -169,12 +173,14 @@ static char *text_commands(char *s)
 static char *unit_words(char *s)
 {
     static const char *const units[] = {
-        "degrees", "degree", "cm", "centimeters", "centimeter", "meters", "meter", "km",
-        "kilometers", "mm", "inches", "inch", "feet", "foot", "ft", "yards", "yard", "miles",
-        "mile", "units", "unit", "square", "sq", "cubic", "dollars", "dollar", "cents", "cent",
-        "mph", "hours", "hour", "minutes", "minute", "seconds", "second", "days", "day",
-        "weeks", "years", "pounds", "pound", "lbs", "ounces", "gallons", "liters", "grams",
-        "kg", "points", "people", "students", "ways", "percent", "radians"};
+        "degrees",  "degree",     "cm",      "centimeters", "centimeter", "meters",  "meter",
+        "km",       "kilometers", "mm",      "inches",      "inch",       "feet",    "foot",
+        "ft",       "yards",      "yard",    "miles",       "mile",       "units",   "unit",
+        "square",   "sq",         "cubic",   "dollars",     "dollar",     "cents",   "cent",
+        "mph",      "hours",      "hour",    "minutes",     "minute",     "seconds", "second",
+        "days",     "day",        "weeks",   "years",       "pounds",     "pound",   "lbs",
+        "ounces",   "gallons",    "liters",  "grams",       "kg",         "points",  "people",
+        "students", "ways",       "percent", "radians"};
     for (int guard = 0; guard < 8; guard++) {
         size_t n = strlen(s);
         while (n && (s[n - 1] == ' ' || s[n - 1] == '.')) s[--n] = '\0';
@@ -264,7 +270,10 @@ static char *fix_shorthand_d(char *s, int depth)
     return buf_detach(&b, NULL);
 }
 
-static char *fix_shorthand(char *s) { return fix_shorthand_d(s, 0); }
+static char *fix_shorthand(char *s)
+{
+    return fix_shorthand_d(s, 0);
+}
 
 /* ^{x} -> ^x and _{x} -> _x for one character */
 static char *fix_scripts(char *s)
@@ -336,7 +345,8 @@ static char *drop_lhs(char *s)
     if (l == 0 || l > 8) return s;
     if (!(isalpha((unsigned char)s[0]) || s[0] == '\\')) return s;
     for (size_t i = 0; i < l; i++)
-        if (!(isalnum((unsigned char)s[i]) || s[i] == '\\' || s[i] == '_' || s[i] == '{' || s[i] == '}'))
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '\\' || s[i] == '_' || s[i] == '{' ||
+              s[i] == '}'))
             return s;
     if (l > 2 && s[0] != '\\' && !strchr(s, '_')) {
         /* plain words longer than 2 letters are not variables ("abc=") */
@@ -360,7 +370,8 @@ static char *leading_zero(char *s)
 {
     struct buf b = BUF_INIT;
     for (size_t i = 0; s[i]; i++) {
-        if (s[i] == '.' && isdigit((unsigned char)s[i + 1]) && (i == 0 || !isdigit((unsigned char)s[i - 1])))
+        if (s[i] == '.' && isdigit((unsigned char)s[i + 1]) &&
+            (i == 0 || !isdigit((unsigned char)s[i - 1])))
             buf_putc(&b, '0');
         buf_putc(&b, s[i]);
     }
@@ -388,12 +399,32 @@ static char *unwrap_outer(char *s)
     return s;
 }
 
+/* "\\" is a matrix/array row separator (-> ';', spacing around it dropped
+ * later); before a letter it is a doubled escape of a command (-> '\'). */
+static char *row_separators(char *s)
+{
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; s[i]; i++) {
+        if (s[i] == '\\' && s[i + 1] == '\\') {
+            if (isalpha((unsigned char)s[i + 2]))
+                buf_putc(&b, '\\');
+            else
+                buf_putc(&b, ';');
+            i++;
+            continue;
+        }
+        buf_putc(&b, s[i]);
+    }
+    free(s);
+    return buf_detach(&b, NULL);
+}
+
 char *math_normalize(const char *in)
 {
     char *s = xstrdup(in ? in : "");
     s = replace_all(s, "\n", " ");
     s = replace_all(s, "\\!", "");
-    s = replace_all(s, "\\\\", "\\");
+    s = row_separators(s);
     s = replace_all(s, "\\,", "");
     s = replace_all(s, "\\;", "");
     s = replace_all(s, "\\:", "");
@@ -517,11 +548,26 @@ static double ev_atom(struct ev *e)
         v = strtod(p, NULL);
         const char *q = p;
         while (isdigit((unsigned char)*q)) q++;
+        bool integer = *q != '.';
         if (*q == '.') {
             q++;
             while (isdigit((unsigned char)*q)) q++;
         }
         e->p = q;
+        /* MATH writes mixed numbers as 3\frac{1}{2} (= 3.5, not 1.5) */
+        if (integer && strncmp(q, "\\frac{", 6) == 0) {
+            const char *n0 = q + 6, *n1 = n0;
+            while (isdigit((unsigned char)*n1)) n1++;
+            if (n1 > n0 && n1[0] == '}' && n1[1] == '{') {
+                const char *d0 = n1 + 2, *d1 = d0;
+                while (isdigit((unsigned char)*d1)) d1++;
+                double den = strtod(d0, NULL);
+                if (d1 > d0 && *d1 == '}' && den != 0) {
+                    v += strtod(n0, NULL) / den;
+                    e->p = d1 + 1;
+                }
+            }
+        }
     } else if (*p == '(') {
         v = ev_group(e, '(', ')');
     } else if (*p == '{') {
@@ -529,14 +575,18 @@ static double ev_atom(struct ev *e)
     } else if (ev_lit(e, "\\frac")) {
         double a = ev_group(e, '{', '}');
         double b = ev_group(e, '{', '}');
-        if (b == 0) e->bad = true;
-        else v = a / b;
+        if (b == 0)
+            e->bad = true;
+        else
+            v = a / b;
     } else if (ev_lit(e, "\\sqrt")) {
         double idx = 2;
         if (*e->p == '[') idx = ev_group(e, '[', ']');
         double a = ev_group(e, '{', '}');
-        if (a < 0 || idx == 0) e->bad = true;
-        else v = idx == 2 ? sqrt(a) : pow(a, 1.0 / idx);
+        if (a < 0 || idx == 0)
+            e->bad = true;
+        else
+            v = idx == 2 ? sqrt(a) : pow(a, 1.0 / idx);
     } else if (ev_lit(e, "\\pi")) {
         v = M_PI;
     } else {
@@ -559,7 +609,7 @@ static double ev_power(struct ev *e)
             /* plain-text reading: 2^10 is 1024 (LaTeX would read 2^1 0) */
             x = 0;
             while (isdigit((unsigned char)*e->p) && x < 1e6) x = x * 10 + (*e->p++ - '0');
-        } else if (*e->p == '-' ) {
+        } else if (*e->p == '-') {
             e->bad = true;
             return 0;
         } else {
@@ -603,8 +653,10 @@ static double ev_term(struct ev *e)
         } else if (*e->p == '/' || ev_lit(e, "\\div")) {
             if (*e->p == '/') e->p++;
             double d = ev_unary(e);
-            if (d == 0) e->bad = true;
-            else v /= d;
+            if (d == 0)
+                e->bad = true;
+            else
+                v /= d;
         } else if (starts_atom(e->p)) {
             v *= ev_power(e); /* implicit product: 2\sqrt{3}, 3\pi, 2(4) */
         } else {
@@ -656,8 +708,10 @@ static int split_top(const char *s, size_t n, const char **starts, size_t *lens,
     size_t from = 0;
     for (size_t i = 0; i <= n; i++) {
         char c = i < n ? s[i] : ',';
-        if (c == '(' || c == '[' || c == '{') depth++;
-        else if ((c == ')' || c == ']' || c == '}') && depth > 0) depth--;
+        if (c == '(' || c == '[' || c == '{')
+            depth++;
+        else if ((c == ')' || c == ']' || c == '}') && depth > 0)
+            depth--;
         if (c == ',' && depth == 0) {
             if (k >= max) return 0;
             starts[k] = s + from;
@@ -682,7 +736,8 @@ static char outer_pair(const char *s, size_t n, char *close)
     int depth = 0;
     for (size_t i = 0; i < n; i++) {
         char x = s[i];
-        if (x == '(' || x == '[' || x == '{') depth++;
+        if (x == '(' || x == '[' || x == '{')
+            depth++;
         else if (x == ')' || x == ']' || x == '}') {
             depth--;
             if (depth == 0 && i != n - 1) return 0;
@@ -737,7 +792,8 @@ static bool equiv_norm(const char *a, size_t an, const char *b, size_t bn, int d
     if (na == 0 || nb == 0 || na != nb) return false;
     if (na == 1) {
         /* "(5)" vs "5": one element in the same or no brackets */
-        if ((ao || bo) && ao == bo && ac == bc) return equiv_norm(ai, ain, bi, bin, depth + 1, budget);
+        if ((ao || bo) && ao == bo && ac == bc)
+            return equiv_norm(ai, ain, bi, bin, depth + 1, budget);
         return false;
     }
     bool unordered;
@@ -747,8 +803,10 @@ static bool equiv_norm(const char *a, size_t an, const char *b, size_t bn, int d
         unordered = true;
     } else if (!ao || !bo) {
         /* "(1,2)" against "1,2": the unbracketed side is a list of values */
-        if ((ao ? ao : bo) == '{') unordered = true;
-        else return false;
+        if ((ao ? ao : bo) == '{')
+            unordered = true;
+        else
+            return false;
     } else {
         if (ao != bo || ac != bc) return false; /* interval ends must agree */
         unordered = false;
@@ -778,7 +836,8 @@ bool math_equiv(const char *a, const char *b)
     if (!a || !b) return false;
     char *na = math_normalize(a), *nb = math_normalize(b);
     long budget = 2000; /* element comparisons: bounds hostile inputs */
-    bool r = strcmp(na, nb) == 0 || (*na && *nb && equiv_norm(na, strlen(na), nb, strlen(nb), 0, &budget));
+    bool r = strcmp(na, nb) == 0 ||
+             (*na && *nb && equiv_norm(na, strlen(na), nb, strlen(nb), 0, &budget));
     free(na);
     free(nb);
     return r;

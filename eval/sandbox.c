@@ -308,9 +308,38 @@ static void reap_all(pid_t group)
     }
 }
 
+/* Close every descriptor above 2 except the three kept (the monitor lives as
+ * long as the program: it must not hold the parent's sockets or databases). */
+static void close_others(int a, int b, int c)
+{
+    int k[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) /* sort */
+        for (int j = i + 1; j < 3; j++)
+            if (k[j] < k[i]) {
+                int t = k[i];
+                k[i] = k[j];
+                k[j] = t;
+            }
+    unsigned lo = 3;
+    for (int i = 0; i <= 3; i++) {
+        unsigned hi = i < 3 ? (unsigned)k[i] : ~0U; /* close [lo, hi) */
+        if (hi > lo) {
+#ifdef SYS_close_range
+            if (syscall(SYS_close_range, lo, hi - 1, 0U) == 0) {
+                lo = i < 3 ? hi + 1 : lo;
+                continue;
+            }
+#endif
+            for (unsigned fd = lo; fd < hi && fd < 4096; fd++) close((int)fd);
+        }
+        if (i < 3) lo = hi + 1;
+    }
+}
+
 /* The monitor: never returns. */
 static void monitor_main(const struct child_plan *p)
 {
+    close_others(p->setup_w, p->out_w, p->err_w);
     if (setsid() < 0) child_fail(p->setup_w, STEP_SETSID);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(p->setup_w, STEP_PRCTL);
     if (getppid() != p->parent) _exit(127); /* parent already gone */
@@ -1059,8 +1088,9 @@ int sandbox_run_batch(struct sandbox_job *jobs, int n, const struct sandbox_opts
                 if (s->fd_err >= 0)
                     slot_drain(s, &s->fd_err, &s->err, &s->job->err_truncated, o.max_output);
                 bool open_fds = s->fd_out >= 0 || s->fd_err >= 0;
-                /* Writers outside a PID namespace may linger: 200 ms grace. */
-                if (open_fds && now - s->t0 < (s->deadline - s->t0) + 200 &&
+                /* Writers outside a PID namespace may linger (the monitor
+                 * kills what it can see): wait until the deadline + 200 ms. */
+                if (open_fds && now < s->deadline + 200 &&
                     (s->job->isolation & SANDBOX_ISO_PID) == 0)
                     continue;
                 slot_finish(&b, s);

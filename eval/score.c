@@ -48,9 +48,9 @@ void score_math(const char *output, const char *gold, struct verdict *v)
     char *s = extract_math_strict(output);
     v->extracted = extract_math_flexible(output);
     v->strict = s && gold && math_equiv(s, gold);
-    v->flexible = v->extracted && gold && (v->strict && s && strcmp(s, v->extracted) == 0
-                                               ? true
-                                               : math_equiv(v->extracted, gold));
+    v->flexible =
+        v->extracted && gold &&
+        (v->strict && s && strcmp(s, v->extracted) == 0 ? true : math_equiv(v->extracted, gold));
     free(s);
     finish(v);
 }

@@ -14,13 +14,13 @@
 #include <stdbool.h>
 
 struct verdict {
-    char *extracted;      /* flexible rule's answer, NULL when none */
+    char *extracted;       /* flexible rule's answer, NULL when none */
     bool strict, flexible; /* rule verdicts */
-    bool correct;         /* primary verdict (the spec's "primary" rule) */
-    bool extract_failed;  /* flexible rule extracted nothing */
-    double partial;       /* a graded score in [0,1] where the family has one
-                             (MC2: share of options classified right), else
-                             equal to correct */
+    bool correct;          /* primary verdict (the spec's "primary" rule) */
+    bool extract_failed;   /* flexible rule extracted nothing */
+    double partial;        /* a graded score in [0,1] where the family has one
+                              (MC2: share of options classified right), else
+                              equal to correct */
 };
 
 void score_verdict_release(struct verdict *v);

@@ -54,7 +54,7 @@
 #define SIM_N0 400.0      /* N0: clean records for 63% of the gain */
 #define SIM_FLAW_COST 3.0 /* F: logits lost at a 100% flawed share */
 
-enum kind { K_GSM8K, K_MATH, K_MC, K_HUMANEVAL, K_MBPP };
+enum kind { K_GSM8K, K_MATH, K_MC, K_MC_MULTI, K_HUMANEVAL, K_MBPP };
 
 struct sitem {
     const char *bench; /* static */
@@ -67,6 +67,7 @@ struct sitem {
     char *entry;  /* code: function the tests call */
     char **opts;  /* MC: normalised option texts */
     int nopts, gold_idx;
+    unsigned long gold_mask; /* K_MC_MULTI: true options */
 };
 
 struct sindex {
@@ -320,24 +321,37 @@ static void rec_arc(struct sindex *x, const char *bench, long line, const cJSON 
     if (it) set_options(it, texts, n, gold);
 }
 
+/* TruthfulQA: one MC1 item (one true option) and one MC2 item (a set of
+ * true statements) per question. */
 static void rec_truthfulqa(struct sindex *x, const char *bench, long line, const cJSON *o)
 {
+    (void)bench;
     const char *q = jstr(o, "question");
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "mc1_targets");
-    if (!q || !cJSON_IsObject(t)) return;
-    const char *texts[32];
-    int n = 0, gold = -1;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, t) {
-        if (n == 32) break;
-        if (cJSON_IsNumber(c) && c->valueint == 1 && gold < 0) gold = n;
-        texts[n++] = c->string;
-    }
-    if (gold < 0) return;
+    if (!q) return;
     char id[32];
     snprintf(id, sizeof id, "%ld", line);
-    struct sitem *it = add_item(x, bench, id, SIM_DOM_KNOWLEDGE, K_MC, q);
-    if (it) set_options(it, texts, n, gold);
+    for (int multi = 0; multi < 2; multi++) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, multi ? "mc2_targets" : "mc1_targets");
+        if (!cJSON_IsObject(t)) continue;
+        const char *texts[32];
+        int n = 0, gold = -1;
+        unsigned long mask = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, t) {
+            if (n == 32) break;
+            if (cJSON_IsNumber(c) && c->valueint == 1) {
+                if (gold < 0) gold = n;
+                mask |= 1ul << n;
+            }
+            texts[n++] = c->string;
+        }
+        if (gold < 0) continue;
+        struct sitem *it = add_item(x, multi ? "truthfulqa_mc2" : "truthfulqa_mc1", id,
+                                    SIM_DOM_KNOWLEDGE, multi ? K_MC_MULTI : K_MC, q);
+        if (!it) continue;
+        set_options(it, texts, n, gold);
+        it->gold_mask = mask;
+    }
 }
 
 struct mmlu_ctx {
@@ -428,7 +442,7 @@ static struct sindex *index_get(const char *data_dir)
         load_json_records(x, "mbpp/sanitized-mbpp.json", "mbpp_sanitized", rec_mbpp);
         load_json_records(x, "arc/ARC-Challenge-Test.jsonl", "arc_challenge", rec_arc);
         load_json_records(x, "arc/ARC-Easy-Test.jsonl", "arc_easy", rec_arc);
-        load_json_records(x, "truthfulqa/v1/mc_task.json", "truthfulqa_mc1", rec_truthfulqa);
+        load_json_records(x, "truthfulqa/v1/mc_task.json", "truthfulqa", rec_truthfulqa);
         load_mmlu(x);
         index_table(x);
         log_info("sim student: indexed %d benchmark items from %s (SIMULATED student)", x->n,
@@ -443,30 +457,51 @@ static struct sindex *index_get(const char *data_dir)
 
 /* ---- matching ---- */
 
-/* Options of it found after position pos in p; labels[i] gets the letter
- * in front of option i ('\0' if not found). */
+/* First word-bounded occurrence of o at or after from; with a single-letter
+ * label in front when labelled is set ("(b) text", "b. text" normalise to
+ * "b text"). Offset or (size_t)-1. */
+static size_t find_option(const char *p, size_t len, size_t from, const char *o, bool labelled)
+{
+    size_t ol = strlen(o);
+    for (const char *s = p + from; ol && (s = strstr(s, o)) != NULL; s++) {
+        size_t at = (size_t)(s - p);
+        if (!(at + ol == len || p[at + ol] == ' ') || !(at == 0 || p[at - 1] == ' ')) continue;
+        if (!labelled || (at >= 2 && isalpha((unsigned char)p[at - 2]) &&
+                          (at == 2 || p[at - 3] == ' ')))
+            return at;
+    }
+    return (size_t)-1;
+}
+
+/* How many options of it occur after position pos in p; labels[i] gets the
+ * letter printed in front of option i, '\0' when there is none. When two
+ * options claim the same label (one text is a prefix of the other: "No one
+ * invented it." and "No one invented it but ..."), the shorter one looks
+ * further. */
 static int options_found(const struct sitem *it, const char *p, size_t len, size_t pos,
                          char *labels)
 {
     int found = 0;
-    for (int i = 0; i < it->nopts; i++) {
+    size_t at[64];
+    int n = it->nopts < 64 ? it->nopts : 64;
+    for (int i = 0; i < n; i++) {
         labels[i] = '\0';
-        size_t ol = strlen(it->opts[i]);
-        if (!ol) continue;
-        for (const char *s = p + pos; (s = strstr(s, it->opts[i])) != NULL; s++) {
-            size_t at = (size_t)(s - p);
-            bool wb_end = at + ol == len || p[at + ol] == ' ';
-            bool wb_start = at == 0 || p[at - 1] == ' ';
-            if (!wb_start || !wb_end) continue;
-            /* "x " in front: a single-letter label */
-            if (at >= 2 && p[at - 1] == ' ' && isalpha((unsigned char)p[at - 2]) &&
-                (at == 2 || p[at - 3] == ' ')) {
-                labels[i] = (char)toupper((unsigned char)p[at - 2]);
-                found++;
-                break;
-            }
-        }
+        found += find_option(p, len, pos, it->opts[i], false) != (size_t)-1;
+        at[i] = find_option(p, len, pos, it->opts[i], true);
     }
+    for (int round = 0; round < 8; round++) {
+        bool moved = false;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < n; k++) {
+                if (i == k || at[i] == (size_t)-1 || at[i] != at[k]) continue;
+                int shorter = strlen(it->opts[i]) < strlen(it->opts[k]) ? i : k;
+                at[shorter] = find_option(p, len, at[shorter] + 1, it->opts[shorter], true);
+                moved = true;
+            }
+        if (!moved) break;
+    }
+    for (int i = 0; i < n; i++)
+        if (at[i] != (size_t)-1) labels[i] = (char)toupper((unsigned char)p[at[i] - 2]);
     return found;
 }
 
@@ -483,8 +518,8 @@ struct cand {
 };
 
 /* Every verified occurrence of an item's question in p; then the rules:
- * an MC item needs at least two of its options after its question (so a
- * short generic question inside other text is not taken for the item); an
+ * an MC item needs all of its options after its question (so a generic
+ * question, or one quoted inside an option, is not taken for the item); an
  * occurrence inside a longer one is dropped ("Which of the following
  * statements is correct" inside a longer question); the occurrence that
  * starts last wins (few-shot exemplars come first); at the same start, more
@@ -509,7 +544,7 @@ static bool find_item(const struct sindex *x, const char *p, size_t len, struct 
                 if (i + cl > len || memcmp(p + i, it->q, cl) != 0) continue;
                 if (cl == it->qlen && i + cl < len && p[i + cl] != ' ') continue;
                 int nopt = it->nopts ? options_found(it, p, len, i + cl, labels) : 0;
-                if (it->nopts && nopt < (it->nopts < 2 ? it->nopts : 2)) continue;
+                if (nopt < it->nopts) continue; /* MC: all options follow */
                 if (nc == capc) {
                     capc = capc ? capc * 2 : 16;
                     c = xrealloc(c, (size_t)capc * sizeof *c);
@@ -518,6 +553,8 @@ static bool find_item(const struct sindex *x, const char *p, size_t len, struct 
             }
         }
     }
+    bool wants_multi = strstr(p, "statements") != NULL ||
+                       (strstr(p, " all ") != NULL && strstr(p, " true") != NULL);
     int best = -1;
     for (int a = 0; a < nc; a++) {
         bool inside = false;
@@ -525,11 +562,27 @@ static bool find_item(const struct sindex *x, const char *p, size_t len, struct 
             inside = b != a && c[b].pos <= c[a].pos && c[b].end >= c[a].end &&
                      c[b].end - c[b].pos > c[a].end - c[a].pos;
         if (inside) continue;
-        if (best < 0 || c[a].pos > c[best].pos ||
-            (c[a].pos == c[best].pos &&
-             (c[a].nopt > c[best].nopt ||
-              (c[a].nopt == c[best].nopt && c[a].it->qlen > c[best].it->qlen))))
+        if (best < 0 || c[a].pos > c[best].pos) {
             best = a;
+            continue;
+        }
+        if (c[a].pos < c[best].pos) continue;
+        /* same start: the larger share of its options present (TruthfulQA's
+         * MC1 options are a subset of its MC2 statements), then more options
+         * present, then the longer question */
+        long ra = (long)c[a].nopt * (c[best].it->nopts ? c[best].it->nopts : 1);
+        long rb = (long)c[best].nopt * (c[a].it->nopts ? c[a].it->nopts : 1);
+        if (ra != rb) {
+            if (ra > rb) best = a;
+        } else if (c[a].nopt != c[best].nopt) {
+            if (c[a].nopt > c[best].nopt) best = a;
+        } else if (c[a].it->qlen != c[best].it->qlen) {
+            if (c[a].it->qlen > c[best].it->qlen) best = a;
+        } else if ((c[a].it->kind == K_MC_MULTI) != (c[best].it->kind == K_MC_MULTI)) {
+            /* the same question and options as MC1 and as MC2: the prompt's
+             * wording says whether one letter or a set is asked for */
+            if ((c[a].it->kind == K_MC_MULTI) == wants_multi) best = a;
+        }
     }
     if (best >= 0) {
         m->it = c[best].it;
@@ -882,8 +935,39 @@ static void reply_mc(const struct sitem *it, bool right, struct rng *r, const ch
         if (pick >= it->gold_idx) pick++;
     }
     char label = labels[pick] ? labels[pick] : (char)('A' + pick);
-    /* another option may print the same label when labels were not found */
-    buf_appendf(o, "The answer is (%c).", label);
+    /* both markers the MC extractors read: "answer is (X)" and "Answer: X" */
+    buf_appendf(o, "Looking at each option in turn, the best supported one is (%c).\n"
+                   "The answer is (%c).\nAnswer: %c", label, label, label);
+}
+
+/* TruthfulQA MC2: the letters of all true statements ("Answer: A, C");
+ * wrong: one statement's membership flipped. */
+static void reply_mc_multi(const struct sitem *it, bool right, struct rng *r, const char *p,
+                           size_t len, size_t pos, struct buf *o)
+{
+    char labels[64];
+    options_found(it, p, len, pos + it->qlen, labels);
+    unsigned long mask = it->gold_mask;
+    if (!right && it->nopts > 1) {
+        unsigned long flip;
+        do {
+            flip = 1ul << rng_below(r, (uint64_t)it->nopts);
+        } while ((mask ^ flip) == 0);
+        mask ^= flip;
+    }
+    /* in the order the prompt labels them */
+    char set[64];
+    int k = 0;
+    for (int i = 0; i < it->nopts && i < 63; i++)
+        if (mask & (1ul << i)) set[k++] = labels[i] ? labels[i] : (char)('A' + i);
+    for (int a = 1; a < k; a++)
+        for (int b = a; b > 0 && set[b - 1] > set[b]; b--) {
+            char t = set[b];
+            set[b] = set[b - 1];
+            set[b - 1] = t;
+        }
+    buf_puts(o, "Checking each statement against what is known, the true ones are listed below.\nAnswer: ");
+    for (int i = 0; i < k; i++) buf_appendf(o, "%s%c", i ? ", " : "", set[i]);
 }
 
 /* Code with an early `return None` as the first statement of the function
@@ -1055,6 +1139,7 @@ int sim_student_reply(const struct sim_model *m, const struct cJSON *body,
     case K_GSM8K: reply_gsm8k(it, right, &r, &out->content); break;
     case K_MATH: reply_math(it, right, &r, &out->content); break;
     case K_MC: reply_mc(it, right, &r, p, len, mt.pos, &out->content); break;
+    case K_MC_MULTI: reply_mc_multi(it, right, &r, p, len, mt.pos, &out->content); break;
     default: {
         /* completion: the message is the item's prompt and nothing else */
         bool completion = it->kind == K_HUMANEVAL && mt.pos == 0 && mt.at_end;

@@ -53,7 +53,7 @@ static cJSON *lineage_refs(const struct report_ctx *ctx, const struct cell *c)
     return a;
 }
 
-/* Items that share a context ("group": an IFEval prompt) are not independent:
+/* Items of one group (MMLU subject, BBH task, a shared prompt) are not independent:
  * the clustered SE of Miller (2024), sqrt(sum over groups of (sum of
  * deviations)^2) / n, next to the plain one. Ungrouped items are their own
  * cluster. */
@@ -64,7 +64,9 @@ static void add_clustered(cJSON *o, const struct cell *c, double mean)
     for (size_t i = 0; i < n && !any; i++) any = c->items[i].group != NULL;
     if (!any || n == 0) return;
     struct strmap g = {0};
-    double *dev = xcalloc(n, sizeof *dev), plain = 0;
+    double *dev = xcalloc(n, sizeof *dev), *gsum = xcalloc(n, sizeof *gsum), plain = 0;
+    long *gn = xcalloc(n, sizeof *gn);
+    const char **gname = xcalloc(n, sizeof *gname);
     long ng = 0;
     for (size_t i = 0; i < n; i++) {
         double d = c->score[i] - mean;
@@ -72,16 +74,35 @@ static void add_clustered(cJSON *o, const struct cell *c, double mean)
         long k = c->items[i].group ? strmap_get(&g, c->items[i].group) : -1;
         if (k < 0) {
             k = ng++;
+            gname[k] = c->items[i].group;
             if (c->items[i].group) strmap_put(&g, c->items[i].group, k);
         }
         dev[k] += d;
+        gsum[k] += c->score[i];
+        gn[k]++;
     }
-    double cl = 0;
-    for (long k = 0; k < ng; k++) cl += dev[k] * dev[k];
+    double cl = 0, macro = 0;
+    long named = 0;
+    cJSON *groups = cJSON_CreateObject();
+    for (long k = 0; k < ng; k++) {
+        cl += dev[k] * dev[k];
+        if (!gname[k]) continue;
+        /* per group accuracy, and their unweighted mean (MMLU's macro over subjects) */
+        cJSON *x = cJSON_AddObjectToObject(groups, gname[k]);
+        cJSON_AddNumberToObject(x, "n", (double)gn[k]);
+        cJSON_AddNumberToObject(x, "accuracy", gsum[k] / (double)gn[k]);
+        macro += gsum[k] / (double)gn[k];
+        named++;
+    }
     cJSON_AddNumberToObject(o, "n_groups", (double)ng);
     cJSON_AddItemToObject(o, "se", jnum(sqrt(plain) / (double)n));
     cJSON_AddItemToObject(o, "se_clustered", jnum(sqrt(cl) / (double)n));
+    cJSON_AddItemToObject(o, "group_macro_accuracy", jnum(named ? macro / (double)named : NAN));
+    cJSON_AddItemToObject(o, "groups", groups);
     free(dev);
+    free(gsum);
+    free(gn);
+    free(gname);
     strmap_release(&g);
 }
 
@@ -518,6 +539,13 @@ int analysis_eval_summaries(struct report_ctx *ctx)
                                            !strcmp(jget_str(o, "benchmark"), b->string)) mine = o;
             if (!mine) continue; /* e.g. merged into a condition */
             checked++;
+            double tm = jget_num(b, "macro_accuracy", NAN),
+                   om = jget_num(mine, "group_macro_accuracy", NAN);
+            if (isfinite(tm) && isfinite(om) && fabs(tm - om) > 1e-9)
+                report_note(ctx,
+                            "%s: %s on %s: macro accuracy over groups %.6f, but the results lines "
+                            "give %.6f",
+                            path, s->string, b->string, tm, om);
             double ours = jget_num(mine, "accuracy", NAN);
             if (fabs(ours - theirs) > 1e-9) {
                 cJSON *m = cJSON_CreateObject();

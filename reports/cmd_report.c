@@ -42,7 +42,7 @@ static void usage(FILE *f)
            "  --config EXP.json  take the \"report\" section from this config (default: the "
            "manifest's config)\n"
            "  --margin M         equivalence / non-inferiority margin in points (default 1)\n"
-           "  --bootstrap B      bootstrap resamples (default 10000)\n"
+           "  --bootstrap B      bootstrap resamples, 100..1000000 (default 10000)\n"
            "  --seed S           bootstrap seed (default: report.seed, else the config seed)\n"
            "  --alpha A          significance level (default 0.05)\n"
            "  --no-plots         write the figure data and scripts but do not run gnuplot\n\n"
@@ -185,7 +185,7 @@ int cmd_report(int argc, char **argv)
             break;
         case 'B':
             boot = strtol(optarg, &end, 10);
-            if (*end || boot < 100) goto bad_usage;
+            if (*end || boot < 100 || boot > 1000000) goto bad_usage;
             break;
         case 's':
             seed = strtoll(optarg, &end, 10);

@@ -27,6 +27,8 @@
 #include "reports/stats.h"
 #include "reports/text.h"
 
+#define MU_SIGMA_MAX 20000
+
 struct dvec {
     double *v;
     size_t n, cap;
@@ -650,14 +652,33 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
                   : NULL;
         cJSON_AddNumberToObject(scores, "tau", jget_num(cfgs, "tau", 8.0));
         cJSON_AddNumberToObject(scores, "delta", jget_num(cfgs, "delta", 1.5));
+        /* the scatter shows at most MU_SIGMA_MAX samples (a seeded subset, in
+         * file order) so that report.html stays readable for 50K-record runs */
         cJSON *pts = cJSON_AddArrayToObject(scores, "mu_sigma");
+        cJSON_AddNumberToObject(scores, "mu_sigma_total", (double)d.n_pts);
+        unsigned char *keep = xmalloc(d.n_pts ? d.n_pts : 1);
+        memset(keep, d.n_pts <= MU_SIGMA_MAX, d.n_pts ? d.n_pts : 1);
+        if (d.n_pts > MU_SIGMA_MAX) {
+            size_t *idx = xmalloc(d.n_pts * sizeof *idx);
+            for (size_t i = 0; i < d.n_pts; i++) idx[i] = i;
+            struct rng r;
+            rng_seed(&r, rng_derive(ctx->cfg.seed, "mu-sigma-sample", 0));
+            rng_shuffle(&r, idx, d.n_pts, sizeof *idx);
+            for (size_t i = 0; i < MU_SIGMA_MAX; i++) keep[idx[i]] = 1;
+            free(idx);
+            report_note(
+                ctx, "dataset %s: the mu/sigma scatter shows a seeded sample of %d of %zu samples",
+                name, MU_SIGMA_MAX, d.n_pts);
+        }
         for (size_t i = 0; i < d.n_pts; i++) {
+            if (!keep[i]) continue;
             cJSON *p = cJSON_CreateArray();
             cJSON_AddItemToArray(p, cJSON_CreateNumber(d.pts[i].mu));
             cJSON_AddItemToArray(p, cJSON_CreateNumber(d.pts[i].sigma));
             cJSON_AddItemToArray(p, cJSON_CreateString(verdict_names[d.pts[i].verdict]));
             cJSON_AddItemToArray(pts, p);
         }
+        free(keep);
         /* the ablation coordinates: synth writes config {reviewers, models[], policy,
          * aggregation, instruction_checks, rounds}; n_reviewers / n_models /
          * role_policy are accepted as the same */

@@ -603,6 +603,19 @@ static const cJSON *grid_value(const cJSON *d, const char *param, const char *me
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "grid"), param);
 }
 
+/* qsort has no context argument: the parameter being sorted on */
+static const char *abl_param, *abl_method;
+
+static int cmp_grid(const void *x, const void *y)
+{
+    const cJSON *a = grid_value(*(const cJSON *const *)x, abl_param, abl_method);
+    const cJSON *b = grid_value(*(const cJSON *const *)y, abl_param, abl_method);
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+        return a->valuedouble < b->valuedouble ? -1 : a->valuedouble > b->valuedouble;
+    if (cJSON_IsString(a) && cJSON_IsString(b)) return strcmp(a->valuestring, b->valuestring);
+    return cJSON_IsNumber(a) ? -1 : 1;
+}
+
 static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
 {
     static const char *const params[] = {"n_reviewers", "n_models", "role_policy", "aggregation",
@@ -650,19 +663,27 @@ static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
             char *title = xasprintf("Ablation over %s (%s datasets)", params[p], method);
             fig_init(&f, ctx, fname, title, cols);
             fig_block(&f);
-            cJSON_ArrayForEach(d, ds)
-            {
+            /* points in the order of the parameter's value (numbers numerically) */
+            const cJSON **pts = xcalloc((size_t)n, sizeof *pts);
+            int np = 0;
+            cJSON_ArrayForEach(d, ds) if (grid_value(d, params[p], method)) pts[np++] = d;
+            abl_param = params[p];
+            abl_method = method;
+            qsort(pts, (size_t)np, sizeof *pts, cmp_grid);
+            for (int q = 0; q < np; q++) {
+                d = pts[q];
                 const cJSON *v = grid_value(d, params[p], method);
-                if (!v) continue;
                 char *s =
                     cJSON_IsString(v) ? xstrdup(v->valuestring) : xasprintf("%g", v->valuedouble);
-                double q = jget_num(cJSON_GetObjectItemCaseSensitive(
-                                        cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
-                                    "mean", NAN);
-                fig_row(&f, "ssddd", s, jget_str(d, "name"), jget_num(d, "acceptance_rate", NAN), q,
-                        student_quality(ctx, jget_str(d, "name")));
+                double qual =
+                    jget_num(cJSON_GetObjectItemCaseSensitive(
+                                 cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
+                             "mean", NAN);
+                fig_row(&f, "ssddd", s, jget_str(d, "name"), jget_num(d, "acceptance_rate", NAN),
+                        qual, student_quality(ctx, jget_str(d, "name")));
                 free(s);
             }
+            free(pts);
             gp_head(&f, 900, 520);
             buf_appendf(&f.gp,
                         "set xlabel \"%s\"\nset ylabel \"acceptance rate\"\nset yrange [0:1]\n"

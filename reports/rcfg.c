@@ -174,7 +174,7 @@ int report_cfg_parse(struct report_cfg *c, const cJSON *root, const char *file)
                                        "conditions", "student_datasets",   NULL};
     cfg_keys(&e, rep, "report", keys);
     cfg_double(&e, rep, "margin", "report", 1.0, 1e-9, 100.0, &c->margin);
-    cfg_int(&e, rep, "bootstrap_b", "report", 10000, 100, 10000000, &c->bootstrap_b);
+    cfg_int(&e, rep, "bootstrap_b", "report", 10000, 100, 1000000, &c->bootstrap_b);
     long seed = 0;
     cfg_int(&e, rep, "seed", "report", (long)(c->seed & LONG_MAX), 0, LONG_MAX, &seed);
     c->seed = (uint64_t)seed;

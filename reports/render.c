@@ -740,6 +740,25 @@ int render_report(const struct report_ctx *ctx)
           jget_str(obj(s, "config"), "sha256") ? jget_str(obj(s, "config"), "sha256") : "-",
           ctx->cfg.margin, ctx->cfg.alpha, ctx->cfg.bootstrap_b, (unsigned long long)ctx->cfg.seed,
           ctx->cfg.power);
+    /* contents: the sections this summary will have */
+    static const struct {
+        const char *key, *id, *title;
+    } toc[] = {{"accuracy", "accuracy", "Accuracy"},
+               {"comparisons", "comparisons", "Paired comparisons"},
+               {"figures", "figures", "Figures"},
+               {"datasets", "datasets", "Data-level metrics"},
+               {"published", "published", "The paper's Table 1"},
+               {"notes", "notes", "Notes"}};
+    buf_puts(&d.md, "Contents:");
+    buf_puts(&d.html, "<p>Contents:");
+    for (size_t i = 0; i < GRA_ARRAY_LEN(toc); i++) {
+        const cJSON *x = obj(s, toc[i].key);
+        if (!x || (cJSON_IsArray(x) && cJSON_GetArraySize(x) == 0)) continue;
+        buf_appendf(&d.md, " [%s](#%s) |", toc[i].title, toc[i].id);
+        buf_appendf(&d.html, " <a href=\"#%s\">%s</a> |", toc[i].id, toc[i].title);
+    }
+    buf_puts(&d.md, " [Lineage](#lineage)\n\n");
+    buf_puts(&d.html, " <a href=\"#lineage\">Lineage</a></p>\n");
     section_results(&d, s);
     section_comparisons(&d, s);
     const cJSON *figs = obj(s, "figures");

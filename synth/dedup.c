@@ -57,24 +57,25 @@ struct dedup {
 
     /* embedding */
     int dim;
-    float *panels;      /* n_panels_cap * dim * LANES, 64-byte aligned, zero-filled */
-    size_t panels_cap;  /* panels allocated */
-    float *qbuf;        /* DEDUP_BATCH * dim normalised queries */
-    float *qmax;        /* DEDUP_BATCH running maxima */
+    float *panels;     /* n_panels_cap * dim * LANES, 64-byte aligned, zero-filled */
+    size_t panels_cap; /* panels allocated */
+    float *qbuf;       /* DEDUP_BATCH * dim normalised queries */
+    float *qmax;       /* DEDUP_BATCH running maxima */
 
     /* minhash */
     int num_perm, shingle_chars, bands, rows;
     uint64_t seed;
-    uint64_t *ha, *hb;  /* num_perm multiply-shift coefficients */
-    uint32_t *sigs;     /* n * num_perm */
-    size_t sigs_cap;    /* items */
-    uint32_t *sig_tmp;  /* num_perm, the query's signature */
-    struct slot *tab;   /* open addressing, tab_cap slots; key 0 = empty */
+    uint64_t *ha, *hb; /* num_perm multiply-shift coefficients */
+    uint32_t *sigs;    /* n * num_perm */
+    size_t sigs_cap;   /* items */
+    uint32_t *sig_tmp; /* num_perm, the query's signature */
+    uint64_t *bkeys;   /* bands: the band keys of sig_tmp (band_keys) */
+    struct slot *tab;  /* open addressing, tab_cap slots; key 0 = empty */
     size_t tab_cap, tab_used;
-    uint32_t *next;     /* n * bands chain links */
-    uint32_t *stamp;    /* per kept item: last query that verified it */
+    uint32_t *next;  /* n * bands chain links */
+    uint32_t *stamp; /* per kept item: last query that verified it */
     uint32_t query_no;
-    char *norm;         /* normalisation scratch */
+    char *norm; /* normalisation scratch */
     size_t norm_cap;
 };
 
@@ -84,8 +85,8 @@ typedef float v8sf __attribute__((vector_size(32)));
 
 /* Lane dots of one query against one panel. No contraction (ISO C mode), so the
  * AVX2 clone and the generic one compute bit-identical sums. */
-DEDUP_CLONES("avx2", "default") static void
-panel_dot1(const float *panel, const float *q, int dim, float out[DEDUP_LANES])
+DEDUP_CLONES("avx2", "default")
+static void panel_dot1(const float *panel, const float *q, int dim, float out[DEDUP_LANES])
 {
     v8sf a0 = {0}, a1 = {0};
     for (int k = 0; k < dim; k++) {
@@ -99,9 +100,9 @@ panel_dot1(const float *panel, const float *q, int dim, float out[DEDUP_LANES])
 }
 
 /* Two queries share each panel load. */
-DEDUP_CLONES("avx2", "default") static void
-panel_dot2(const float *panel, const float *q0, const float *q1, int dim,
-           float o0[DEDUP_LANES], float o1[DEDUP_LANES])
+DEDUP_CLONES("avx2", "default")
+static void panel_dot2(const float *panel, const float *q0, const float *q1, int dim,
+                       float o0[DEDUP_LANES], float o1[DEDUP_LANES])
 {
     v8sf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
     for (int k = 0; k < dim; k++) {
@@ -166,8 +167,7 @@ static void emb_append(struct dedup *d, const float *unit)
 
 /* Running maxima of nq queries (normalised, in q, row stride dim) over the
  * first nrows kept rows. */
-static void emb_scan(const struct dedup *d, const float *q, size_t nq, size_t nrows,
-                     float *maxv)
+static void emb_scan(const struct dedup *d, const float *q, size_t nq, size_t nrows, float *maxv)
 {
     float o0[DEDUP_LANES], o1[DEDUP_LANES];
     size_t dim = (size_t)d->dim;
@@ -276,13 +276,14 @@ struct sig_ctx {
 
 /* 64-bit multiplies vectorise with AVX-512 (vpmullq); the clones compute
  * identical values. */
-DEDUP_CLONES("arch=skylake-avx512", "avx2", "default") static void
-sig_update(void *vctx, uint64_t x)
+DEDUP_CLONES("arch=skylake-avx512", "avx2", "default")
+static void sig_update(void *vctx, uint64_t x)
 {
     struct sig_ctx *c = vctx;
     uint32_t *restrict sig = c->sig;
     const uint64_t *restrict a = c->a, *restrict b = c->b;
-    for (int j = 0; j < c->k; j++) {
+    const int k = c->k;
+    for (int j = 0; j < k; j++) {
         uint32_t v = (uint32_t)((a[j] * x + b[j]) >> 32);
         sig[j] = v < sig[j] ? v : sig[j];
     }
@@ -339,8 +340,7 @@ static void lsh_choose(int num_perm, double t, int *bands, int *rows)
     }
 }
 
-struct dedup *dedup_new_minhash(int num_perm, int shingle_chars, double threshold,
-                                uint64_t seed)
+struct dedup *dedup_new_minhash(int num_perm, int shingle_chars, double threshold, uint64_t seed)
 {
     if (num_perm < 1 || num_perm > 4096 || shingle_chars < 1 || shingle_chars > 64 ||
         !(threshold > 0.0 && threshold <= 1.0))
@@ -356,6 +356,7 @@ struct dedup *dedup_new_minhash(int num_perm, int shingle_chars, double threshol
     coefficients(num_perm, seed, d->ha, d->hb);
     d->sig_tmp = xmalloc(sizeof(uint32_t) * (size_t)num_perm);
     lsh_choose(num_perm, threshold, &d->bands, &d->rows);
+    d->bkeys = xmalloc(sizeof(uint64_t) * (size_t)d->bands);
     return d;
 }
 
@@ -385,6 +386,18 @@ static void tab_grow(struct dedup *d)
     free(old);
 }
 
+/* The band keys of sig into d->bkeys, prefetching their table slots: the
+ * lookups that follow are random accesses into a table of n * bands slots. */
+static void band_keys(struct dedup *d, const uint32_t *sig)
+{
+    for (int band = 0; band < d->bands; band++) {
+        uint64_t key = band_key(d, sig, band);
+        d->bkeys[band] = key;
+        if (d->tab_cap) __builtin_prefetch(&d->tab[(size_t)mix64(key) & (d->tab_cap - 1)]);
+    }
+}
+
+/* Remember sig; d->bkeys must hold its band keys. */
 static void mh_append(struct dedup *d, const uint32_t *sig)
 {
     size_t k = (size_t)d->num_perm, b = (size_t)d->bands;
@@ -399,7 +412,7 @@ static void mh_append(struct dedup *d, const uint32_t *sig)
     d->stamp[id] = 0;
     for (int band = 0; band < d->bands; band++) {
         if ((d->tab_used + 1) * 2 > d->tab_cap) tab_grow(d);
-        uint64_t key = band_key(d, sig, band);
+        uint64_t key = d->bkeys[band];
         size_t slot = tab_find(d, key);
         if (!d->tab[slot].key) {
             d->tab[slot].key = key;
@@ -420,7 +433,7 @@ static double est_jaccard(const uint32_t *a, const uint32_t *b, int k)
 }
 
 /* Largest estimated Jaccard over LSH candidates; stops at the first one at or
- * above stop_at. -1 when there is no candidate. */
+ * above stop_at. -1 when there is no candidate. d->bkeys must hold sig's keys. */
 static double mh_max(struct dedup *d, const uint32_t *sig, double stop_at)
 {
     double best = -1;
@@ -431,10 +444,10 @@ static double mh_max(struct dedup *d, const uint32_t *sig, double stop_at)
         d->query_no = 1;
     }
     for (int band = 0; band < d->bands; band++) {
-        uint64_t key = band_key(d, sig, band);
-        size_t slot = tab_find(d, key);
+        size_t slot = tab_find(d, d->bkeys[band]);
         if (!d->tab[slot].key) continue;
-        for (uint32_t id = d->tab[slot].head; id != DEDUP_NONE; id = d->next[id * b + (size_t)band]) {
+        for (uint32_t id = d->tab[slot].head; id != DEDUP_NONE;
+             id = d->next[id * b + (size_t)band]) {
             if (d->stamp[id] == d->query_no) continue;
             d->stamp[id] = d->query_no;
             double j = est_jaccard(sig, d->sigs + id * k, d->num_perm);
@@ -454,8 +467,8 @@ bool dedup_check_add(struct dedup *d, const char *text, const float *emb)
     return kept;
 }
 
-void dedup_check_add_many(struct dedup *d, size_t n, const char *const *texts,
-                          const float *embs, bool *kept)
+void dedup_check_add_many(struct dedup *d, size_t n, const char *const *texts, const float *embs,
+                          bool *kept)
 {
     if (d->kind == DEDUP_EMBEDDING) {
         emb_check_many(d, n, embs, kept);
@@ -463,6 +476,7 @@ void dedup_check_add_many(struct dedup *d, size_t n, const char *const *texts,
     }
     for (size_t i = 0; i < n; i++) {
         signature(d, texts[i], d->sig_tmp);
+        band_keys(d, d->sig_tmp);
         double m = mh_max(d, d->sig_tmp, d->threshold);
         kept[i] = !(m >= d->threshold);
         if (kept[i]) mh_append(d, d->sig_tmp);
@@ -476,6 +490,7 @@ void dedup_add(struct dedup *d, const char *text, const float *emb)
         emb_append(d, d->qbuf);
     } else {
         signature(d, text, d->sig_tmp);
+        band_keys(d, d->sig_tmp);
         mh_append(d, d->sig_tmp);
     }
 }
@@ -489,10 +504,14 @@ double dedup_max_similarity(struct dedup *d, const char *text, const float *emb)
         return d->qmax[0];
     }
     signature(d, text, d->sig_tmp);
+    band_keys(d, d->sig_tmp);
     return mh_max(d, d->sig_tmp, INFINITY);
 }
 
-size_t dedup_count(const struct dedup *d) { return d->n; }
+size_t dedup_count(const struct dedup *d)
+{
+    return d->n;
+}
 
 const char *dedup_method(const struct dedup *d)
 {
@@ -590,6 +609,7 @@ void dedup_free(struct dedup *d)
     free(d->hb);
     free(d->sigs);
     free(d->sig_tmp);
+    free(d->bkeys);
     free(d->tab);
     free(d->next);
     free(d->stamp);

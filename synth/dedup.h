@@ -45,8 +45,7 @@ struct dedup *dedup_new_embedding(int dim, double threshold);
  * S-curve's false-positive and false-negative areas around the threshold
  * (false negatives weighted 0.95, false positives 0.05: candidates are verified,
  * so a false positive only costs time). NULL on bad arguments. */
-struct dedup *dedup_new_minhash(int num_perm, int shingle_chars, double threshold,
-                                uint64_t seed);
+struct dedup *dedup_new_minhash(int num_perm, int shingle_chars, double threshold, uint64_t seed);
 
 /* True, and the item is remembered, iff it is not a near-duplicate of any item
  * kept so far. emb (dim floats, any non-zero length) for the embedding method,
@@ -61,8 +60,8 @@ void dedup_add(struct dedup *d, const char *text, const float *emb);
  * what the i-th sequential call would have returned. texts: n strings (may be
  * NULL for embedding), embs: n*dim floats row-major (NULL for MinHash). Much
  * faster for the embedding method (each stored panel is read once per batch). */
-void dedup_check_add_many(struct dedup *d, size_t n, const char *const *texts,
-                          const float *embs, bool *kept);
+void dedup_check_add_many(struct dedup *d, size_t n, const char *const *texts, const float *embs,
+                          bool *kept);
 
 /* The largest similarity (cosine or estimated Jaccard) of an item against
  * everything kept, without adding it; -1 (embedding: -2) when nothing is kept. */

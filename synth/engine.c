@@ -1626,11 +1626,14 @@ static void round_close(struct ds *ds)
     cJSON_AddNumberToObject(ri, "round", ds->round);
     cJSON_AddNumberToObject(ri, "target", (double)target);
     cJSON_AddNumberToObject(ri, "attempted", (double)ds->round_attempts);
-    cJSON_AddNumberToObject(ri, "kept", (double)ds->round_kept);
+    long kept = 0;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, ds->kept) kept += (int)jnum(k, "round", 0) == ds->round;
+    cJSON_AddNumberToObject(ri, "kept", (double)kept);
     cJSON_AddItemToArray(ds->rounds_info, ri);
-    if (ds->round_kept < target)
+    if (kept < target)
         log_warn("dataset %s: round %d ends short: %ld of %ld records after %ld attempts "
-                 "(max_attempts_factor %.2f)", ds->dc->name, ds->round, ds->round_kept, target,
+                 "(max_attempts_factor %.2f)", ds->dc->name, ds->round, kept, target,
                  ds->round_attempts, ds->dc->max_attempts_factor);
     /* the round's kept records join the pool */
     const cJSON *rec;
@@ -1641,29 +1644,37 @@ static void round_close(struct ds *ds)
 }
 
 /* The size of the next wave in *n_out, or false when the dataset is complete. */
-static bool plan_wave(struct ds *ds, long *n_out)
+/* The next wave of the current round: true and its size, or false when the
+ * round is over (target met or attempts spent). Changes nothing. */
+static bool plan_peek(const struct ds *ds, long *n_out)
 {
     const struct dataset_cfg *dc = ds->dc;
-    while (ds->round <= dc->rounds) {
-        long target = round_target(ds, ds->round);
-        long need = target - ds->round_kept;
-        long cap = (long)ceil(dc->max_attempts_factor * (double)target) - ds->round_attempts;
-        if (dc->method == METHOD_REFINE) {
-            long avail = refine_available(ds);
-            if (avail < cap) cap = avail;
-        }
-        if (need <= 0 || cap <= 0) {
-            round_close(ds);
-            continue;
-        }
-        double acc = (ds->attempts_all > 0 && ds->kept_all > 0)
-                         ? (double)ds->kept_all / (double)ds->attempts_all
-                         : is_reviewed(dc) ? dc->expected_acceptance : 1.0;
-        long n = (long)ceil((double)need * dc->overshoot / acc);
-        if (n < 1) n = 1;
-        if (n > cap) n = cap;
-        *n_out = n;
-        return true;
+    if (ds->round > dc->rounds) return false;
+    long target = round_target(ds, ds->round);
+    long need = target - ds->round_kept;
+    long cap = (long)ceil(dc->max_attempts_factor * (double)target) - ds->round_attempts;
+    if (dc->method == METHOD_REFINE) {
+        long avail = refine_available(ds);
+        if (avail < cap) cap = avail;
+    }
+    if (need <= 0 || cap <= 0) return false;
+    double acc = (ds->attempts_all > 0 && ds->kept_all > 0)
+                     ? (double)ds->kept_all / (double)ds->attempts_all
+                     : is_reviewed(dc) ? dc->expected_acceptance : 1.0;
+    long n = (long)ceil((double)need * dc->overshoot / acc);
+    if (n < 1) n = 1;
+    if (n > cap) n = cap;
+    *n_out = n;
+    return true;
+}
+
+/* The size of the next wave, closing finished rounds on the way; false when
+ * the dataset is complete. */
+static bool plan_wave(struct ds *ds, long *n_out)
+{
+    while (ds->round <= ds->dc->rounds) {
+        if (plan_peek(ds, n_out)) return true;
+        round_close(ds);
     }
     return false;
 }
@@ -1725,24 +1736,28 @@ static int cmp_sample(const void *a, const void *b)
 }
 
 /* Apply a finalized wave (fresh or from its checkpoint): the same code path. */
-static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path)
+/* mode APPLY_ALL: a checkpoint read on restart. APPLY_NO_INDEX: a wave just
+ * finalized here (its records are already in the dedup index). APPLY_RECORDS:
+ * the counters and the step were also advanced when the wave passed dedup
+ * (round_run overlaps enrichment with the next wave); only records are added. */
+enum { APPLY_ALL = 0, APPLY_NO_INDEX, APPLY_RECORDS };
+
+static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path, int mode)
 {
     long n = (long)jnum(cp, "n", 0);
+    long passed = (long)jnum(cp, "passed", 0);
     cJSON *kept = cJSON_GetObjectItemCaseSensitive(cp, "kept");
     cJSON *rej = cJSON_GetObjectItemCaseSensitive(cp, "rejected");
     cJSON *dtexts = cJSON_GetObjectItemCaseSensitive(cp, "dedup_texts");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(cp, "embedding_calls"))
         cJSON_AddItemToArray(ds->embed_calls, cJSON_Duplicate(c, 1));
-    long nk = 0;
-    cJSON_ArrayForEach(c, kept) {
-        cJSON_AddItemToArray(ds->kept, cJSON_Duplicate(c, 1));
-        nk++;
-    }
+    cJSON_ArrayForEach(c, kept) cJSON_AddItemToArray(ds->kept, cJSON_Duplicate(c, 1));
     cJSON_ArrayForEach(c, rej) cJSON_AddItemToArray(ds->rejected, cJSON_Duplicate(c, 1));
+    if (mode == APPLY_RECORDS) return 0;
     int rc = 0;
     long nt = cJSON_GetArraySize(dtexts);
-    if (nt > 0 && ds->dc->dedup) {
+    if (nt > 0 && ds->dc->dedup && mode == APPLY_ALL) {
         const char **texts = xcalloc((size_t)nt, sizeof *texts);
         long i = 0;
         cJSON_ArrayForEach(c, dtexts) texts[i++] = c->valuestring;
@@ -1763,8 +1778,10 @@ static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path)
     ds->next_index += n;
     ds->round_attempts += n;
     ds->attempts_all += n;
-    ds->round_kept += nk;
-    ds->kept_all += nk;
+    /* records that passed dedup count towards the round, even if their
+     * enrichment fails later: the plan must not wait for enrichment */
+    ds->round_kept += passed;
+    ds->kept_all += passed;
     ds->step++;
     return rc;
 }
@@ -1850,6 +1867,7 @@ static int fin_dedup(struct ds *ds, struct fin *f)
     }
     /* enrichment runs in sample order */
     qsort(f->keep, (size_t)f->nkeep, sizeof *f->keep, cmp_sample);
+    cJSON_AddNumberToObject(f->cp, "passed", (double)f->nkeep);
     return 0;
 }
 
@@ -1892,14 +1910,15 @@ static void fin_release(struct fin *f)
 
 /* Write the checkpoint atomically, then apply it from the bytes written,
  * exactly as a resumed run would. */
-static int fin_commit(struct ds *ds, struct fin *f, const char *cp_path, const char *emb_path)
+static int fin_commit(struct ds *ds, struct fin *f, const char *cp_path, const char *emb_path,
+                      int mode)
 {
     char *txt = json_print_compact(f->cp);
     int rc = fileio_write_atomic(cp_path, txt, strlen(txt));
     free(txt);
     cJSON *cp = NULL;
     if (!rc) rc = json_read_file(cp_path, &cp);
-    if (!rc) rc = apply_wave(ds, cp, emb_path);
+    if (!rc) rc = apply_wave(ds, cp, emb_path, mode);
     cJSON_Delete(cp);
     return rc;
 }
@@ -1926,7 +1945,7 @@ static int finalize_wave(struct ds *ds, long step, long first, long n, cJSON **e
         rc = wave_run(&w, label);
     }
     if (!rc) rc = fin_complete(ds, &f, emb_path);
-    if (!rc) rc = fin_commit(ds, &f, cp_path, emb_path);
+    if (!rc) rc = fin_commit(ds, &f, cp_path, emb_path, APPLY_NO_INDEX);
     fin_release(&f);
     return rc;
 }
@@ -1945,7 +1964,7 @@ static int wave_step(struct ds *ds, long n)
                     (int)jnum(cp, "round", -1) != ds->round))
             rc = err(GRA_ESTATE, "%s: checkpoint does not match the plan (round %d, samples %ld+%ld)",
                      cp_path, ds->round, first, n);
-        if (!rc) rc = apply_wave(ds, cp, emb_path);
+        if (!rc) rc = apply_wave(ds, cp, emb_path, APPLY_ALL);
         goto out;
     }
     compute_reliability(ds);
@@ -2011,6 +2030,9 @@ struct round_run {
     long w0;            /* wfirst when this process started (progress) */
     long spec;          /* speculation allowance */
     bool finalizing, over;
+    bool enriching;     /* a finalized wave's enrichment is running */
+    bool pre;           /* ... and its counters were applied at dedup time */
+    bool end_pending;   /* ... and the round ends after its commit */
     int rc;
     struct fin f;
     struct wave mw;     /* enrichment */
@@ -2034,7 +2056,8 @@ static void rr_begin_finalize(struct round_run *rr);
 
 static void rr_check(struct round_run *rr)
 {
-    if (!rr->finalizing && !rr->over && !rr->rc && rr->filled == rr->wend - rr->wfirst)
+    if (!rr->finalizing && !rr->enriching && !rr->over && !rr->rc &&
+        rr->filled == rr->wend - rr->wfirst)
         rr_begin_finalize(rr);
 }
 
@@ -2057,6 +2080,18 @@ static void rr_sample_done(struct round_run *rr, long off, cJSON *entry)
 
 static void rr_finish(struct round_run *rr);
 
+/* Move the sample window to the next wave of the round (n samples). */
+static void rr_window(struct round_run *rr, long n)
+{
+    struct ds *ds = rr->ds;
+    rr->wfirst = ds->next_index - rr->w.first;
+    rr->wend = rr->wfirst + n;
+    rr->filled = 0;
+    for (long i = rr->wfirst; i < rr->wend; i++) rr->filled += rr->entries[i] != NULL;
+    if (rr->w.prog) progress_set_total(rr->w.prog, rr->wend - rr->w0);
+    wave_start_more(&rr->w);
+}
+
 static void rr_dedup_and_enrich(struct round_run *rr)
 {
     struct ds *ds = rr->ds;
@@ -2064,6 +2099,28 @@ static void rr_dedup_and_enrich(struct round_run *rr)
     if (rc) {
         rr_fail(rr, rc);
         return;
+    }
+    free(rr->cp_path);
+    free(rr->emb_path);
+    rr->cp_path = step_path(ds, ds->step, ".json");
+    rr->emb_path = step_path(ds, ds->step, ".emb");
+    rr->enriching = true;
+    rr->finalizing = false;
+    rr->pre = ds->dc->policy != POLICY_RELIABILITY;
+    rr->end_pending = false;
+    if (rr->pre) {
+        /* what the plan needs is known now: start the next wave while the
+         * kept records are being enriched (apply_wave APPLY_RECORDS later) */
+        long n = rr->f.n;
+        ds->next_index += n;
+        ds->round_attempts += n;
+        ds->attempts_all += n;
+        ds->round_kept += rr->f.nkeep;
+        ds->kept_all += rr->f.nkeep;
+        ds->step++;
+        long nn;
+        if (plan_peek(ds, &nn)) rr_window(rr, nn);
+        else rr->end_pending = true;
     }
     if (rr->f.nkeep == 0) {
         rr_finish(rr);
@@ -2084,6 +2141,7 @@ static void rr_dedup_and_enrich(struct round_run *rr)
 static void rr_embedded(void *ud)
 {
     struct round_run *rr = ud;
+    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f embedded\n", now_s());
     int rc = embed_collect(&rr->f.es, rr->f.ecalls, &rr->f.emb);
     if (rc) {
         rr_fail(rr, rc);
@@ -2095,6 +2153,7 @@ static void rr_embedded(void *ud)
 static void rr_begin_finalize(struct round_run *rr)
 {
     struct ds *ds = rr->ds;
+    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f finalize begin wave %ld-%ld\n", now_s(), rr->wfirst, rr->wend);
     rr->finalizing = true;
     long n = rr->wend - rr->wfirst;
     fin_prepare(ds, &rr->f, ds->step, rr->w.first + rr->wfirst, n, rr->entries + rr->wfirst);
@@ -2114,6 +2173,7 @@ static void rr_begin_finalize(struct round_run *rr)
 
 static void rr_enriched(struct round_run *rr)
 {
+    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f enriched\n", now_s());
     if (rr->ds->ctx->stop_flag && *rr->ds->ctx->stop_flag) {
         rr_fail(rr, GRA_EINTR);
         return;
@@ -2121,41 +2181,45 @@ static void rr_enriched(struct round_run *rr)
     rr_finish(rr);
 }
 
-/* The wave is complete: checkpoint, apply, plan the next one. */
+/* The wave is enriched: checkpoint, apply, plan the next one (unless that
+ * happened at dedup time already). */
 static void rr_finish(struct round_run *rr)
 {
     struct ds *ds = rr->ds;
-    free(rr->cp_path);
-    free(rr->emb_path);
-    rr->cp_path = step_path(ds, ds->step, ".json");
-    rr->emb_path = step_path(ds, ds->step, ".emb");
     int rc = fin_complete(ds, &rr->f, rr->emb_path);
-    if (!rc) rc = fin_commit(ds, &rr->f, rr->cp_path, rr->emb_path);
+    if (!rc)
+        rc = fin_commit(ds, &rr->f, rr->cp_path, rr->emb_path,
+                        rr->pre ? APPLY_RECORDS : APPLY_NO_INDEX);
     fin_release(&rr->f);
+    rr->enriching = false;
     if (rc) {
         rr_fail(rr, rc);
         return;
     }
-    rr->finalizing = false;
-    int round = ds->round;
     long n = 0;
+    if (rr->pre) {
+        if (rr->end_pending) {
+            plan_wave(ds, &n); /* closes the round: its records join the pool */
+            rr->over = true;
+            return;
+        }
+        rr_check(rr);
+        return;
+    }
+    int round = ds->round;
     if (!plan_wave(ds, &n) || ds->round != round) {
         rr->over = true; /* the round is over: speculative samples left are unused */
         return;
     }
     compute_reliability(ds);
-    rr->wfirst = ds->next_index - rr->w.first;
-    rr->wend = rr->wfirst + n;
-    rr->filled = 0;
-    for (long i = rr->wfirst; i < rr->wend; i++) rr->filled += rr->entries[i] != NULL;
-    if (rr->w.prog) progress_set_total(rr->w.prog, rr->wend - rr->w0);
-    wave_start_more(&rr->w);
+    rr_window(rr, n);
     rr_check(rr);
 }
 
 /* Run the rest of the current round from a wave of n samples at next_index. */
 static int round_run(struct ds *ds, long n)
 {
+    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f round_run start\n", now_s());
     const struct dataset_cfg *dc = ds->dc;
     struct round_run *rr = xcalloc(1, sizeof *rr);
     long target = round_target(ds, ds->round);
@@ -2173,7 +2237,9 @@ static int round_run(struct ds *ds, long n)
     rr->w.mode = 1;
     rr->w.rr = rr;
     rr->w.max_active = default_max_active(ds);
-    rr->spec = dc->policy == POLICY_RELIABILITY ? 0 : rr->w.max_active;
+    rr->spec = dc->policy == POLICY_RELIABILITY ? 0
+               : dc->speculate >= 0                ? dc->speculate
+                                                   : 0;
     rr->wfirst = rr->w0 = ds->round_attempts;
     rr->wend = rr->wfirst + n;
     rr->entries = xcalloc((size_t)cap + 1, sizeof *rr->entries);
@@ -2206,7 +2272,7 @@ static int round_run(struct ds *ds, long n)
             rc = err(GRA_ESTATE, "dataset %s: round %d stopped with wave %ld-%ld incomplete",
                      dc->name, ds->round, rfirst + rr->wfirst, rfirst + rr->wend - 1);
     }
-    if (rr->finalizing) fin_release(&rr->f);
+    if (rr->finalizing || rr->enriching) fin_release(&rr->f);
     if (rr->w.jw_open) jsonl_writer_close(&rr->w.jw);
     for (long i = 0; i < cap; i++) cJSON_Delete(rr->entries[i]);
     free(rr->entries);

@@ -29,7 +29,7 @@ static const char *const dataset_keys[] = {
     "sigma", "instruction_checks", "rounds", "per_round", "match_count", "seeds",
     "embedding_model", "dedup", "dedup_threshold", "minhash", "examples_min", "examples_max",
     "example_instructions", "domains", "max_attempts_factor", "expected_acceptance",
-    "overshoot", "parse_retries", "reliability_min_items", "max_active", "embed_batch",
+    "overshoot", "parse_retries", "reliability_min_items", "max_active", "speculate", "embed_batch",
     "params", "comment", NULL};
 static const char *const seedset_keys[] = {"files", "on_bad_record", "comment", NULL};
 static const char *const file_keys[] = {"path", "format", "fields", "limit", "sample", NULL};
@@ -280,6 +280,7 @@ static void parse_dataset(struct cfg_err *e, const struct gra_config *cfg, struc
     cfg_int(e, d, "reliability_min_items", path, 20, 1, 100000000, &v);
     dc->reliability_min_items = (int)v;
     cfg_int(e, d, "max_active", path, 0, 0, 10000000, &dc->max_active);
+    cfg_int(e, d, "speculate", path, -1, -1, 10000000, &dc->speculate);
     cfg_int(e, d, "embed_batch", path, 64, 1, 4096, &v);
     dc->embed_batch = (int)v;
 

@@ -45,10 +45,10 @@ enum { D_CODING, D_MATH, D_QA, D_REASONING, D_ROLEPLAY, D_LANGUAGE, D_CREATIVE }
 /* Defaults (docs/sim-world.md): a middling 7B model. Flaw rates by simflaw_bits
  * order: wrong_answer, padding, truncated, off_topic, contradiction, unsafe,
  * unreasonable, incomplete, unclear. */
-static const double default_rates[SIMFLAW_N] = {0.20, 0.06, 0.05, 0.05, 0.05, 0.02,
-                                                0.04, 0.05, 0.03};
-static const double default_sens[SIMFLAW_N] = {0.55, 0.60, 0.75, 0.65, 0.55, 0.85,
-                                               0.60, 0.65, 0.80};
+static const double default_rates[SIMFLAW_N] = {0.20, 0.06, 0.05, 0.05, 0.05,
+                                                0.02, 0.04, 0.05, 0.03};
+static const double default_sens[SIMFLAW_N] = {0.55, 0.60, 0.75, 0.65, 0.55,
+                                               0.85, 0.60, 0.65, 0.80};
 static const double default_false_alarm = 0.02;
 
 struct gen_params {
@@ -106,7 +106,8 @@ static void flaw_table(const cJSON *obj, const char *key, double *out, const cha
     char path[160];
     snprintf(path, sizeof path, "%s.%s", sec, key);
     if (cJSON_IsNumber(t)) {
-        if (t->valuedouble < 0 || t->valuedouble > 1) perr_set(e, model, path, "expected a number in [0, 1]");
+        if (t->valuedouble < 0 || t->valuedouble > 1)
+            perr_set(e, model, path, "expected a number in [0, 1]");
         else
             for (int i = 0; i < SIMFLAW_N; i++) out[i] = t->valuedouble;
         return;
@@ -123,14 +124,16 @@ static void flaw_table(const cJSON *obj, const char *key, double *out, const cha
             for (int i = 0; i < SIMFLAW_N; i++) out[i] = d->valuedouble;
     }
     const cJSON *it;
-    cJSON_ArrayForEach(it, t) {
+    cJSON_ArrayForEach(it, t)
+    {
         if (strcmp(it->string, "default") == 0) continue;
         int k = -1;
         for (int i = 0; i < SIMFLAW_N; i++)
             if (strcmp(simflaw_name(simflaw_bits[i]), it->string) == 0) k = i;
         char p2[200];
         snprintf(p2, sizeof p2, "%s.%s", path, it->string);
-        if (k < 0) perr_set(e, model, p2, "unknown flaw name (see docs/sim-world.md)");
+        if (k < 0)
+            perr_set(e, model, p2, "unknown flaw name (see docs/sim-world.md)");
         else if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 1)
             perr_set(e, model, p2, "expected a number in [0, 1]");
         else
@@ -148,7 +151,8 @@ static void gen_params_load(const struct sim_model *m, int domain, struct gen_pa
         sec = NULL;
     }
     const cJSON *fl = sec ? cJSON_GetObjectItemCaseSensitive(sec, "flaws") : NULL;
-    if (fl && !cJSON_IsObject(fl)) perr_set(e, m->name, "generator.flaws", "expected an object");
+    if (fl && !cJSON_IsObject(fl))
+        perr_set(e, m->name, "generator.flaws", "expected an object");
     else if (fl) {
         flaw_table(fl, "default", g->rate, m->name, "generator.flaws", e);
         for (int d = 0; d < SYNTH_N_DOMAINS; d++) /* validate every domain, apply ours */
@@ -158,9 +162,11 @@ static void gen_params_load(const struct sim_model *m, int domain, struct gen_pa
             flaw_table(fl, domains[d], d == domain ? g->rate : tmp, m->name, "generator.flaws", e);
         }
         const cJSON *it;
-        cJSON_ArrayForEach(it, fl) {
+        cJSON_ArrayForEach(it, fl)
+        {
             bool ok = strcmp(it->string, "default") == 0;
-            for (int d = 0; d < SYNTH_N_DOMAINS; d++) ok = ok || strcmp(it->string, domains[d]) == 0;
+            for (int d = 0; d < SYNTH_N_DOMAINS; d++)
+                ok = ok || strcmp(it->string, domains[d]) == 0;
             if (!ok) {
                 char p[160];
                 snprintf(p, sizeof p, "generator.flaws.%s", it->string);
@@ -211,7 +217,8 @@ static void last_user_text(const cJSON *body, struct buf *out)
 {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
     const cJSON *last = NULL, *it;
-    cJSON_ArrayForEach(it, msgs) {
+    cJSON_ArrayForEach(it, msgs)
+    {
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(it, "role");
         if (cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0) last = it;
     }
@@ -221,7 +228,8 @@ static void last_user_text(const cJSON *body, struct buf *out)
         buf_puts(out, c->valuestring);
         return;
     }
-    cJSON_ArrayForEach(it, c) {
+    cJSON_ArrayForEach(it, c)
+    {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "text");
         if (cJSON_IsString(t)) buf_puts(out, t->valuestring);
     }
@@ -329,25 +337,137 @@ static void finish(struct sim_reply *out, cJSON *obj, double fence, double prose
     }
 }
 
-static bool chance(struct rng *r, double p) { return rng_uniform(r) < p; }
+static bool chance(struct rng *r, double p)
+{
+    return rng_uniform(r) < p;
+}
 
 /* ---------- generator ---------- */
 
-/* Words of the instruction templates below: never taken as topic words. */
-static const char *const template_words[] = {
-    "means", "relates", "include", "concrete", "example", "involving", "connection",
-    "paragraph", "mentions", "mention", "compare", "decide", "matters", "dealing", "justify",
-    "decision", "step", "suppose", "suddenly", "became", "scarce", "reason", "likely",
-    "effects", "experienced", "guide", "newcomer", "asks", "fits", "character", "short",
-    "story", "play", "central", "role", "ending", "image", "poem", "rewrite", "sentence",
-    "formal", "register", "keeping", "terms", "synonyms", "background", "clear", "plain",
-    "words", "draw", "idea", "answer", "task", "friend", "explains", "letter", "three",
-    "fewer", "least", "passage", "table", "list", "figures", "work", "base", "below"};
+static const char *const instr_tmpls[SYNTH_N_DOMAINS][3] = {
+    [D_QA] = {"Explain what {1} means and how it relates to {2}. Include one concrete example "
+              "involving {3}.",
+              "What is the connection between {1} and {2}? Answer in a short paragraph that also "
+              "mentions {3}.",
+              "Describe how {1} affects {2}, and give an example involving {3}."},
+    [D_REASONING] =
+        {"Compare {1} and {2}, and decide which one matters more when dealing with {3}. Justify "
+         "your decision step by step.",
+         "Suppose {1} suddenly became scarce. Reason through the likely effects on {2} and {3}.",
+         "A friend claims that {1} always improves {2}. Using {3} as a test case, decide whether "
+         "the claim holds."},
+    [D_ROLEPLAY] = {"You are an experienced guide on {1}. A newcomer asks you how {2} fits in; "
+                    "answer in character and mention {3}.",
+                    "Pretend you are a shopkeeper who knows everything about {1}. A customer asks "
+                    "about {2} and {3}; reply in character.",
+                    "Act as a patient teacher explaining {1} to a student who is worried about "
+                    "{2}. Mention {3}."},
+    [D_LANGUAGE] = {"Rewrite the following sentence in a more formal register, keeping the terms "
+                    "{1} and {2}: \"{S}\"",
+                    "Give three synonyms for {1} and use each one in a sentence about {2} and {3}.",
+                    "Correct the grammar of this sentence about {1} and {2}: \"{S}\""},
+    [D_CREATIVE] =
+        {"Write a short story in which {1} and {2} play a central role, ending with an image of "
+         "{3}.",
+         "Write a short poem about {1} that mentions {2} and {3}.",
+         "Write a letter from a character who has just discovered {1}, describing {2} and {3}."},
+};
 
+static const char *const open_tmpls[SYNTH_N_DOMAINS] = {
+    [D_QA] = "{U} is best understood through its link to {2}.",
+    [D_REASONING] = "To answer this, it helps to look at {1} and {2} one at a time.",
+    [D_ROLEPLAY] =
+        "Welcome! As someone who has spent years with {1}, I am glad you asked about {2}.",
+    [D_LANGUAGE] = "Here is a careful answer that keeps {1} and {2} in view.",
+    [D_CREATIVE] = "The morning {1} arrived, nobody in the village expected {2} to follow.",
+};
+static const char *const body_tmpls[SYNTH_N_DOMAINS][5] = {
+    [D_QA] =
+        {"{B} shapes how {1} works in practice, so the two are rarely separate.",
+         "A concrete case is {3}, which shows {1} at work in everyday situations.",
+         "When {1} changes, {2} usually changes with it, which is why people study them together.",
+         "Looking at {3} also helps explain why {2} matters so much.",
+         "Small differences in {1} can lead to large differences in {2} over time."},
+    [D_REASONING] =
+        {"First, {1} sets the conditions that {2} depends on.",
+         "Second, {3} is the situation where the difference between them shows most clearly.",
+         "If {1} were weaker, {2} would have to carry more of the load.",
+         "The evidence from {3} points in the same direction as the argument about {1}.",
+         "Therefore {1} matters more here, because it drives {2}."},
+    [D_ROLEPLAY] =
+        {"Around here we always say that {1} rewards patience, and {2} is no exception.",
+         "My advice is to start small with {2} and learn how {1} responds.",
+         "Many of my customers ask about {3}, and I tell them it ties {1} and {2} together.",
+         "Take your time with {3}; nobody masters {1} in a single week.",
+         "If {2} ever feels confusing, come back and we will go through {1} together."},
+    [D_LANGUAGE] = {"The formal version reads: {U} and {2} are closely related.",
+                    "A more precise wording would connect {1} directly to {2}.",
+                    "In formal writing, {3} should be introduced before it is discussed.",
+                    "Using {1} consistently makes the sentence about {2} easier to read.",
+                    "The revised sentence keeps {1} and {2} and removes informal phrasing."},
+    [D_CREATIVE] = {"By noon, {2} had changed the way everyone spoke about {1}.",
+                    "Mara kept a small notebook about {3} and wrote in it every night.",
+                    "Her brother laughed at first, but even he started to notice {1} everywhere.",
+                    "At the harvest festival the whole square talked about {2} and {3}.",
+                    "Years later, the children still told stories about {1} by the fire."},
+};
+static const char *const close_tmpls[SYNTH_N_DOMAINS] = {
+    [D_QA] = "In short, {1} and {2} are connected, and {3} shows why.",
+    [D_REASONING] = "So, weighing {2} against {1}, the case of {3} settles the question.",
+    [D_ROLEPLAY] = "Come back any time you want to talk more about {3}.",
+    [D_LANGUAGE] = "These changes keep the meaning of {1} while making the text more formal.",
+    [D_CREATIVE] = "When the storm passed, {3} was all that remained, bright against the grey sky.",
+};
+
+/* Common words that never make a keyword, besides simflaw's stop words and
+ * every word of the templates above. */
+static const char *const generic_words[] = {
+    "anything", "something", "everything", "nothing", "main", "first", "second", "third", "come",
+    "comes", "affects", "affect", "improves", "improve", "always", "never", "holds", "claims",
+    "claim", "makes", "take", "takes", "uses", "good", "best", "better", "different", "important",
+    "well", "still", "needs", "provide", "generate", "create", "find", "tell", "name", "names",
+    "examples", "given", "based", "following", "list", "lists", "write", "type", "kind", "thing",
+    "things", "people", "someone", "way", "ways", "part", "able", "whether", "know", "help",
+    "helps", "show", "shows", "show", "into", "item", "items", "task", "tasks", "question",
+    "questions", "answer", "answers", "response", "instruction", "summary", "keywords", "topic",
+    "many", "several", "number", "numbers", "total", "each", "case", "test", "year", "years",
+    "time", "times", "long", "little", "great", "small", "large", "high", "done", "said", "says",
+    "made", "going", "think", "look", "looking",
+    /* the words the instruction-flaw injectors add (core/simflaw.c) */
+    "fewer", "least", "words", "passage", "table", "figures", "work", "base", "below", "only",
+    "incidentally", "aside", "unrelated", "note", "honestly", "hurry", "save", "fine", "true",
+    "other", "another", "matters", "noted", "really"};
+
+static bool word_in(const char *w, const char *text)
+{
+    size_t n = strlen(w);
+    for (const char *p = text; (p = strstr(p, w)) != NULL; p++) {
+        bool start = p == text || !isalpha((unsigned char)p[-1]);
+        if (start && !isalpha((unsigned char)p[n])) return true;
+    }
+    return false;
+}
+
+/* True for words that should never be a topic word or keyword. */
 static bool template_word(const char *w)
 {
-    for (size_t i = 0; i < GRA_ARRAY_LEN(template_words); i++)
-        if (strcmp(template_words[i], w) == 0) return true;
+    for (size_t i = 0; i < GRA_ARRAY_LEN(generic_words); i++)
+        if (strcmp(generic_words[i], w) == 0) return true;
+    char low[256];
+    for (int d = 0; d < SYNTH_N_DOMAINS; d++) {
+        const char *t[10] = {instr_tmpls[d][0], instr_tmpls[d][1], instr_tmpls[d][2],
+                             open_tmpls[d],     close_tmpls[d],    body_tmpls[d][0],
+                             body_tmpls[d][1],  body_tmpls[d][2],  body_tmpls[d][3],
+                             body_tmpls[d][4]};
+        for (int g = 0; g < 10; g++) {
+            if (!t[g]) continue;
+            size_t i = 0;
+            for (; t[g][i] && i + 1 < sizeof low; i++)
+                low[i] = (char)tolower((unsigned char)t[g][i]);
+            low[i] = 0;
+            if (word_in(w, low)) return true;
+        }
+    }
     return false;
 }
 
@@ -394,24 +514,6 @@ static void put_tmpl(struct buf *b, const char *t, char k[3][48])
     }
 }
 
-static const char *const instr_tmpls[SYNTH_N_DOMAINS][3] = {
-    [D_QA] = {"Explain what {1} means and how it relates to {2}. Include one concrete example involving {3}.",
-              "What is the connection between {1} and {2}? Answer in a short paragraph that also mentions {3}.",
-              "Describe how {1} affects {2}, and give an example involving {3}."},
-    [D_REASONING] = {"Compare {1} and {2}, and decide which one matters more when dealing with {3}. Justify your decision step by step.",
-                     "Suppose {1} suddenly became scarce. Reason through the likely effects on {2} and {3}.",
-                     "A friend claims that {1} always improves {2}. Using {3} as a test case, decide whether the claim holds."},
-    [D_ROLEPLAY] = {"You are an experienced guide on {1}. A newcomer asks you how {2} fits in; answer in character and mention {3}.",
-                    "Pretend you are a shopkeeper who knows everything about {1}. A customer asks about {2} and {3}; reply in character.",
-                    "Act as a patient teacher explaining {1} to a student who is worried about {2}. Mention {3}."},
-    [D_LANGUAGE] = {"Rewrite the following sentence in a more formal register, keeping the terms {1} and {2}: \"{S}\"",
-                    "Give three synonyms for {1} and use each one in a sentence about {2} and {3}.",
-                    "Correct the grammar of this sentence about {1} and {2}: \"{S}\""},
-    [D_CREATIVE] = {"Write a short story in which {1} and {2} play a central role, ending with an image of {3}.",
-                    "Write a short poem about {1} that mentions {2} and {3}.",
-                    "Write a letter from a character who has just discovered {1}, describing {2} and {3}."},
-};
-
 /* The first sentence of s (up to 200 chars), without digits-only noise. */
 static void first_sentence(const char *s, char *out, size_t cap)
 {
@@ -420,16 +522,16 @@ static void first_sentence(const char *s, char *out, size_t cap)
     while (*p && isspace((unsigned char)*p)) p++;
     while (*p && n + 1 < cap) {
         out[n++] = *p == '\n' || *p == '"' ? ' ' : *p;
-        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == 0 || p[1] == '\n')) break;
+        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == 0 || p[1] == '\n'))
+            break;
         p++;
     }
     out[n] = 0;
 }
 
-static void gen_keywords(const char *text, const struct sim_model *m, struct rng *r,
-                         struct sim_reply *out, const struct gen_params *g, const cJSON *body)
+static void gen_keywords(const char *text, struct rng *r, struct sim_reply *out,
+                         const struct gen_params *g, const cJSON *body)
 {
-    (void)m;
     char pool[64][48];
     int owner[64], n = 0;
     for (int i = 0; i < 16 && n < 60; i++) {
@@ -471,7 +573,8 @@ static void gen_keywords(const char *text, const struct sim_model *m, struct rng
     }
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "keywords");
     static const char *const fill[] = {"context", "details", "practice"};
-    for (int c = 0; c < 3; c++) cJSON_AddItemToArray(arr, cJSON_CreateString(c < nc ? pool[chosen[c]] : fill[c]));
+    for (int c = 0; c < 3; c++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(c < nc ? pool[chosen[c]] : fill[c]));
     finish(out, o, g->fence_rate, g->prose_rate, r, body);
     cJSON_Delete(o);
 }
@@ -506,7 +609,8 @@ static void gen_instruction(const char *text, int domain, struct rng *r, struct 
     bool unclear = chance(r, g->rate[8]);
     struct buf ins = BUF_INIT;
     if (domain == D_MATH) {
-        simflaw_math_instruction(r, -1, NULL, single_word(k, true), single_word(k, false), fl, &ins);
+        simflaw_math_instruction(r, -1, NULL, single_word(k, true), single_word(k, false), fl,
+                                 &ins);
     } else if (domain == D_CODING) {
         const char *stem = single_word(k, false);
         if (!stem) stem = single_word(k, true);
@@ -533,7 +637,8 @@ static void gen_instruction(const char *text, int domain, struct rng *r, struct 
             if (ei) first_sentence(ei, sentence, sizeof sentence);
             free(ei);
         }
-        if (!sentence[0]) snprintf(sentence, sizeof sentence, "%s and %s often go together.", k[0], k[1]);
+        if (!sentence[0])
+            snprintf(sentence, sizeof sentence, "%s and %s often go together.", k[0], k[1]);
         const char *t = instr_tmpls[domain][rng_below(r, 3)];
         for (const char *p = t; *p; p++) {
             if (p[0] == '{' && p[1] == 'S' && p[2] == '}') {
@@ -559,52 +664,10 @@ static void gen_instruction(const char *text, int domain, struct rng *r, struct 
     buf_release(&ins);
 }
 
-static const char *const open_tmpls[SYNTH_N_DOMAINS] = {
-    [D_QA] = "{U} is best understood through its link to {2}.",
-    [D_REASONING] = "To answer this, it helps to look at {1} and {2} one at a time.",
-    [D_ROLEPLAY] = "Welcome! As someone who has spent years with {1}, I am glad you asked about {2}.",
-    [D_LANGUAGE] = "Here is a careful answer that keeps {1} and {2} in view.",
-    [D_CREATIVE] = "The morning {1} arrived, nobody in the village expected {2} to follow.",
-};
-static const char *const body_tmpls[SYNTH_N_DOMAINS][5] = {
-    [D_QA] = {"{B} shapes how {1} works in practice, so the two are rarely separate.",
-              "A concrete case is {3}, which shows {1} at work in everyday situations.",
-              "When {1} changes, {2} usually changes with it, which is why people study them together.",
-              "Looking at {3} also helps explain why {2} matters so much.",
-              "Small differences in {1} can lead to large differences in {2} over time."},
-    [D_REASONING] = {"First, {1} sets the conditions that {2} depends on.",
-                     "Second, {3} is the situation where the difference between them shows most clearly.",
-                     "If {1} were weaker, {2} would have to carry more of the load.",
-                     "The evidence from {3} points in the same direction as the argument about {1}.",
-                     "Therefore {1} matters more here, because it drives {2}."},
-    [D_ROLEPLAY] = {"Around here we always say that {1} rewards patience, and {2} is no exception.",
-                    "My advice is to start small with {2} and learn how {1} responds.",
-                    "Many of my customers ask about {3}, and I tell them it ties {1} and {2} together.",
-                    "Take your time with {3}; nobody masters {1} in a single week.",
-                    "If {2} ever feels confusing, come back and we will go through {1} together."},
-    [D_LANGUAGE] = {"The formal version reads: {U} and {2} are closely related.",
-                    "A more precise wording would connect {1} directly to {2}.",
-                    "In formal writing, {3} should be introduced before it is discussed.",
-                    "Using {1} consistently makes the sentence about {2} easier to read.",
-                    "The revised sentence keeps {1} and {2} and removes informal phrasing."},
-    [D_CREATIVE] = {"By noon, {2} had changed the way everyone spoke about {1}.",
-                    "Mara kept a small notebook about {3} and wrote in it every night.",
-                    "Her brother laughed at first, but even he started to notice {1} everywhere.",
-                    "At the harvest festival the whole square talked about {2} and {3}.",
-                    "Years later, the children still told stories about {1} by the fire."},
-};
-static const char *const close_tmpls[SYNTH_N_DOMAINS] = {
-    [D_QA] = "In short, {1} and {2} are connected, and {3} shows why.",
-    [D_REASONING] = "So, weighing {2} against {1}, the case of {3} settles the question.",
-    [D_ROLEPLAY] = "Come back any time you want to talk more about {3}.",
-    [D_LANGUAGE] = "These changes keep the meaning of {1} while making the text more formal.",
-    [D_CREATIVE] = "When the storm passed, {3} was all that remained, bright against the grey sky.",
-};
-
 /* A generic response: opening, body sentences by verbosity, closing; every
  * sentence names a topic word of the instruction. */
-static void generic_response(const char *instruction, int domain, double verbosity,
-                             struct rng *r, struct buf *out)
+static void generic_response(const char *instruction, int domain, double verbosity, struct rng *r,
+                             struct buf *out)
 {
     if (domain == D_CODING || domain == D_MATH || domain < 0) domain = D_QA;
     char k[3][48];
@@ -613,11 +676,16 @@ static void generic_response(const char *instruction, int domain, double verbosi
     int nb = (int)lround(2.0 * verbosity) + (int)rng_below(r, 2);
     if (nb < 1) nb = 1;
     if (nb > 5) nb = 5;
+    /* a random subset of the body sentences, kept in their written order (so
+     * ordinals and story time run forward: clean text reads coherently) */
     int order[5] = {0, 1, 2, 3, 4};
+    bool use[5] = {false};
     rng_shuffle(r, order, 5, sizeof order[0]);
-    for (int i = 0; i < nb; i++) {
+    for (int i = 0; i < nb; i++) use[order[i]] = true;
+    for (int i = 0; i < 5; i++) {
+        if (!use[i]) continue;
         buf_putc(out, ' ');
-        put_tmpl(out, body_tmpls[domain][order[i]], k);
+        put_tmpl(out, body_tmpls[domain][i], k);
     }
     buf_putc(out, ' ');
     put_tmpl(out, close_tmpls[domain], k);
@@ -631,7 +699,8 @@ static void draw_text_flaws(const char *instruction, struct buf *resp, const str
     if (chance(r, g->rate[3])) simflaw_inject_response(SIMFLAW_OFF_TOPIC, instruction, resp, r);
     if (chance(r, g->rate[5])) simflaw_inject_response(SIMFLAW_UNSAFE, instruction, resp, r);
     if (!structured) {
-        if (chance(r, g->rate[4])) simflaw_inject_response(SIMFLAW_CONTRADICTION, instruction, resp, r);
+        if (chance(r, g->rate[4]))
+            simflaw_inject_response(SIMFLAW_CONTRADICTION, instruction, resp, r);
         if (chance(r, g->rate[2])) simflaw_inject_response(SIMFLAW_TRUNCATED, instruction, resp, r);
     }
 }
@@ -691,40 +760,52 @@ static int domain_from_cues(const char *instruction, const char *response)
 {
     struct simflaw_task t;
     switch (simflaw_task_parse(instruction, &t)) {
-    case SIMFLAW_MATH: return D_MATH;
-    case SIMFLAW_CODE: return D_CODING;
-    default: break;
+    case SIMFLAW_MATH:
+        return D_MATH;
+    case SIMFLAW_CODE:
+        return D_CODING;
+    default:
+        break;
     }
     char *lo = xasprintf(" %s ", instruction);
     for (char *p = lo; *p; p++) *p = (char)tolower((unsigned char)*p);
     char *lr = xstrdup(response ? response : "");
     for (char *p = lr; *p; p++) *p = (char)tolower((unsigned char)*p);
-    static const char *const role[] = {"you are a", "you are an", "pretend", "act as", "role-play",
-                                       "roleplay", "in character", "imagine you are"};
-    static const char *const code[] = {"python", "function", " code", "program", "sql", "javascript",
-                                       "html", "algorithm", "script", " java", "c++", "regex", "array"};
+    static const char *const role[] = {"you are a",    "you are an",     "pretend",
+                                       "act as",       "role-play",      "roleplay",
+                                       "in character", "imagine you are"};
+    static const char *const code[] = {"python",     "function", " code",     "program", "sql",
+                                       "javascript", "html",     "algorithm", "script",  " java",
+                                       "c++",        "regex",    "array"};
     static const char *const code_resp[] = {"def ", "```", "#include", "return ", "console.log"};
-    static const char *const math_cues[] = {"how many", "how much", "calculate", "compute", "solve",
-                                            "sum of", "total", "percent", "equation", "average",
-                                            "$", "probability", "remainder", "area"};
-    static const char *const creative[] = {"story", "poem", "haiku", "lyrics", "song", "creative",
-                                           "fiction", "tale", "slogan", "letter from"};
-    static const char *const language[] = {"translate", "rewrite", "paraphrase", "grammar", "synonym",
-                                           "antonym", "formal", "sentence", "punctuation", "spelling",
-                                           "summarize", "summarise", "edit the"};
-    static const char *const reasoning[] = {"why", "compare", "decide", "logic", "puzzle", "reason",
-                                            "justify", "infer", "deduce", "which of", "pros and cons",
-                                            "cause", "suppose", "claim"};
+    static const char *const math_cues[] = {
+        "how many", "how much", "calculate", "compute", "solve",       "sum of",    "total",
+        "percent",  "equation", "average",   "$",       "probability", "remainder", "area"};
+    static const char *const creative[] = {"story",    "poem",    "haiku", "lyrics", "song",
+                                           "creative", "fiction", "tale",  "slogan", "letter from"};
+    static const char *const language[] = {
+        "translate", "rewrite",     "paraphrase", "grammar",   "synonym",   "antonym", "formal",
+        "sentence",  "punctuation", "spelling",   "summarize", "summarise", "edit the"};
+    static const char *const reasoning[] = {
+        "why",   "compare", "decide",   "logic",         "puzzle", "reason",  "justify",
+        "infer", "deduce",  "which of", "pros and cons", "cause",  "suppose", "claim"};
     int digits = 0;
     for (const char *p = instruction; *p; p++)
         if (isdigit((unsigned char)*p) && !isdigit((unsigned char)p[1])) digits++;
     int d = D_QA;
-    if (has_any(lo, role, GRA_ARRAY_LEN(role))) d = D_ROLEPLAY;
-    else if (has_any(lo, code, GRA_ARRAY_LEN(code)) || has_any(lr, code_resp, GRA_ARRAY_LEN(code_resp))) d = D_CODING;
-    else if (digits >= 2 && has_any(lo, math_cues, GRA_ARRAY_LEN(math_cues))) d = D_MATH;
-    else if (has_any(lo, creative, GRA_ARRAY_LEN(creative))) d = D_CREATIVE;
-    else if (has_any(lo, language, GRA_ARRAY_LEN(language))) d = D_LANGUAGE;
-    else if (has_any(lo, reasoning, GRA_ARRAY_LEN(reasoning))) d = D_REASONING;
+    if (has_any(lo, role, GRA_ARRAY_LEN(role)))
+        d = D_ROLEPLAY;
+    else if (has_any(lo, code, GRA_ARRAY_LEN(code)) ||
+             has_any(lr, code_resp, GRA_ARRAY_LEN(code_resp)))
+        d = D_CODING;
+    else if (digits >= 2 && has_any(lo, math_cues, GRA_ARRAY_LEN(math_cues)))
+        d = D_MATH;
+    else if (has_any(lo, creative, GRA_ARRAY_LEN(creative)))
+        d = D_CREATIVE;
+    else if (has_any(lo, language, GRA_ARRAY_LEN(language)))
+        d = D_LANGUAGE;
+    else if (has_any(lo, reasoning, GRA_ARRAY_LEN(reasoning)))
+        d = D_REASONING;
     free(lo);
     free(lr);
     return d;
@@ -778,18 +859,44 @@ static void gen_metadata(const char *text, const struct sim_model *m, struct rng
             }
         }
     }
+    /* a recognised task is described by what it exercises */
+    static const char *const math_kw[SIMFLAW_MATH_TEMPLATES][2] = {{"multiplication", "change"},
+                                                                   {"subtraction", "packs"},
+                                                                   {"rows", "multiplication"},
+                                                                   {"rates", "addition"},
+                                                                   {"division", "sharing"}};
+    static const char *const code_kw[SIMFLAW_CODE_TEMPLATES][2] = {{"squares", "loops"},
+                                                                   {"product", "loops"},
+                                                                   {"even numbers", "counting"},
+                                                                   {"threshold", "filtering"},
+                                                                   {"maximum", "comparison"}};
+    struct simflaw_task task;
+    enum simflaw_kind kind = simflaw_task_parse(ins, &task);
+    if (kind == SIMFLAW_MATH) {
+        snprintf(best[0], 48, "%s", task.item[0] ? task.item : "items");
+        for (int j = 0; j < 2; j++) snprintf(best[j + 1], 48, "%s", math_kw[task.tmpl][j]);
+    } else if (kind == SIMFLAW_CODE) {
+        snprintf(best[0], 48, "python");
+        for (int j = 0; j < 2; j++) snprintf(best[j + 1], 48, "%s", code_kw[task.tmpl][j]);
+    }
     static const char *const fill[] = {"topic", "details", "example"};
     for (int j = 0; j < 3; j++)
         if (!best[j][0]) snprintf(best[j], 48, "%s", fill[j]);
     struct buf sum = BUF_INIT;
-    buf_appendf(&sum, "This %s task is about %s, %s and %s.", domains[d], best[0], best[1], best[2]);
+    buf_appendf(&sum, "This %s task is about %s, %s and %s.", domains[d], best[0], best[1],
+                best[2]);
     if (m->verbosity >= 0.8) {
         if (d == D_MATH)
-            buf_appendf(&sum, " It asks for a number worked out in a few arithmetic steps, linking %s to %s.", best[0], best[1]);
+            buf_appendf(
+                &sum,
+                " It asks for a number worked out in a few arithmetic steps, linking %s to %s.",
+                best[0], best[1]);
         else if (d == D_CODING)
-            buf_appendf(&sum, " It asks for a short program in which %s is computed from %s.", best[0], best[1]);
+            buf_appendf(&sum, " It asks for a short program in which %s is computed from %s.",
+                        best[0], best[1]);
         else
-            buf_appendf(&sum, " It relates %s to %s and uses %s as the concrete case.", best[0], best[1], best[2]);
+            buf_appendf(&sum, " It relates %s to %s and uses %s as the concrete case.", best[0],
+                        best[1], best[2]);
     }
     if (m->verbosity >= 1.2) buf_puts(&sum, " A good answer is specific, correct and complete.");
     cJSON *o = cJSON_CreateObject();
@@ -811,8 +918,8 @@ static void gen_metadata(const char *text, const struct sim_model *m, struct rng
 /* What this reviewer notices: each present flaw with its sensitivity (for
  * flaws in `named`, with max(sensitivity, recheck)); each absent flaw as a
  * false alarm with its rate. mask limits the flaws considered. */
-static unsigned perceive(unsigned present, unsigned named, unsigned mask, const struct rev_params *p,
-                         struct rng *r)
+static unsigned perceive(unsigned present, unsigned named, unsigned mask,
+                         const struct rev_params *p, struct rng *r)
 {
     unsigned seen = 0;
     for (int i = 0; i < SIMFLAW_N; i++) {
@@ -864,8 +971,8 @@ static void review_instruction(const char *text, struct rng *r, struct sim_reply
     free(ins);
 }
 
-static void review_response(const char *text, bool adjudicate, struct rng *r,
-                            struct sim_reply *out, const struct rev_params *p, const cJSON *body)
+static void review_response(const char *text, bool adjudicate, struct rng *r, struct sim_reply *out,
+                            const struct rev_params *p, const cJSON *body)
 {
     char *ins = block(text, "instruction", 0);
     char *resp = block(text, "response", 0);
@@ -908,7 +1015,8 @@ static void review_response(const char *text, bool adjudicate, struct rng *r,
         if (rejected) {
             buf_puts(&wk, " Not confirmed on re-check:");
             for (int i = 0; i < 6; i++)
-                if (rejected & simflaw_bits[i]) buf_appendf(&wk, " %s;", simflaw_name(simflaw_bits[i]));
+                if (rejected & simflaw_bits[i])
+                    buf_appendf(&wk, " %s;", simflaw_name(simflaw_bits[i]));
             wk.data[wk.len - 1] = '.';
         }
     }
@@ -940,8 +1048,8 @@ int sim_roles_handle(const struct sim_model *m, const cJSON *body, const char *s
     bool gen = strcmp(s, SCHEMA_KEYWORDS) == 0 || strcmp(s, SCHEMA_INSTRUCTION) == 0 ||
                strcmp(s, SCHEMA_RESPONSE) == 0 || strcmp(s, SCHEMA_REFINE) == 0 ||
                strcmp(s, SCHEMA_METADATA) == 0;
-    bool rev = strcmp(s, SCHEMA_REVIEW_INSTRUCTION) == 0 || strcmp(s, SCHEMA_REVIEW_RESPONSE) == 0 ||
-               strcmp(s, SCHEMA_ADJUDICATE) == 0;
+    bool rev = strcmp(s, SCHEMA_REVIEW_INSTRUCTION) == 0 ||
+               strcmp(s, SCHEMA_REVIEW_RESPONSE) == 0 || strcmp(s, SCHEMA_ADJUDICATE) == 0;
     if (!gen && !rev) {
         snprintf(out->error_message, sizeof out->error_message,
                  "SIMULATED model %s: unknown role schema \"%s\"", m->name, s);
@@ -961,10 +1069,14 @@ int sim_roles_handle(const struct sim_model *m, const cJSON *body, const char *s
             rc = -1;
             goto out;
         }
-        if (strcmp(s, SCHEMA_KEYWORDS) == 0) gen_keywords(text.data, m, &r, out, &g, body);
-        else if (strcmp(s, SCHEMA_INSTRUCTION) == 0) gen_instruction(text.data, domain, &r, out, &g, body);
-        else if (strcmp(s, SCHEMA_METADATA) == 0) gen_metadata(text.data, m, &r, out, &g, body);
-        else gen_response(text.data, domain, strcmp(s, SCHEMA_REFINE) == 0, m, &r, out, &g, body);
+        if (strcmp(s, SCHEMA_KEYWORDS) == 0)
+            gen_keywords(text.data, &r, out, &g, body);
+        else if (strcmp(s, SCHEMA_INSTRUCTION) == 0)
+            gen_instruction(text.data, domain, &r, out, &g, body);
+        else if (strcmp(s, SCHEMA_METADATA) == 0)
+            gen_metadata(text.data, m, &r, out, &g, body);
+        else
+            gen_response(text.data, domain, strcmp(s, SCHEMA_REFINE) == 0, m, &r, out, &g, body);
     } else {
         struct rev_params p;
         rev_params_load(m, &p, &e);
@@ -972,8 +1084,10 @@ int sim_roles_handle(const struct sim_model *m, const cJSON *body, const char *s
             rc = -1;
             goto out;
         }
-        if (strcmp(s, SCHEMA_REVIEW_INSTRUCTION) == 0) review_instruction(text.data, &r, out, &p, body);
-        else review_response(text.data, strcmp(s, SCHEMA_ADJUDICATE) == 0, &r, out, &p, body);
+        if (strcmp(s, SCHEMA_REVIEW_INSTRUCTION) == 0)
+            review_instruction(text.data, &r, out, &p, body);
+        else
+            review_response(text.data, strcmp(s, SCHEMA_ADJUDICATE) == 0, &r, out, &p, body);
     }
 out:
     buf_release(&text);
@@ -986,4 +1100,7 @@ static int handle_cb(const struct sim_model *m, const cJSON *body, const char *s
     return sim_roles_handle(m, body, schema_name, seed, out);
 }
 
-void synth_sim_register(void) { simsrv_register_role("gra_", handle_cb); }
+void synth_sim_register(void)
+{
+    simsrv_register_role("gra_", handle_cb);
+}

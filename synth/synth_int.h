@@ -68,6 +68,7 @@ struct dataset_cfg {
     int parse_retries;          /* extra tries with a new seed when a reply is unusable */
     int reliability_min_items;  /* below this, reliability weights are 1 */
     long max_active;            /* samples in flight at once; 0 = from the models' caps */
+    long speculate;             /* samples started beyond the current wave; -1 = auto */
     int embed_batch;
     struct cJSON *role_params[ROLE_N]; /* merged over model params (owned) */
 };

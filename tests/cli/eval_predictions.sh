@@ -102,6 +102,23 @@ for b in gsm8k math500 mmlu arc_challenge truthfulqa_mc1; do
     [ $rc -eq 0 ] && [ "$a" = "0" ] && ok "$b corrupted predictions: accuracy 0.0" || bad "$b corrupted predictions (rc $rc, accuracy '$a')" "$out"
 done
 
+# code through the sandbox: two samples per HumanEval task, the canonical
+# solution and a stub, give pass@1 = 0.5 with 164 passed and 164 failed
+python3 - "$D" "$TMP/he.jsonl" <<'PY'
+import gzip, json, sys
+with open(sys.argv[2], "w") as f:
+    for x in (json.loads(l) for l in gzip.open(sys.argv[1] + "/humaneval/HumanEval.jsonl.gz", "rt")):
+        f.write(json.dumps({"id": x["task_id"], "outputs": ["```python\n" + x["prompt"] + x["canonical_solution"] + "```", "def stub():\n    pass\n"]}) + "\n")
+PY
+out=$("$GRA" eval --benchmark humaneval --predictions "$TMP/he.jsonl" --data-dir "$D" --out "$TMP/out-he" 2>&1); rc=$?
+if [ $rc -eq 0 ] && python3 - "$TMP/out-he/summary.json" <<'PY'
+import json, sys
+x = json.load(open(sys.argv[1]))["students"]["predictions"]["humaneval"]
+assert x["n_samples"] == 2 and abs(x["pass_at_k"]["1"] - 0.5) < 1e-12, x
+assert x["outcomes"] == {"passed": 164, "failed": 164}, x
+PY
+then ok "humaneval, 2 samples per task: pass@1 0.5 (164 passed, 164 failed)"; else bad "humaneval predictions (rc $rc)" "$out"; fi
+
 # results lines: one per item, in item order, with the schema's fields
 python3 - "$TMP/out-mmlu-gold/results.jsonl" <<'PY' && ok "results.jsonl: 14042 lines in item order with the schema fields" || bad "results.jsonl shape"
 import json, sys

@@ -1,9 +1,12 @@
 #!/bin/bash
 # report_errors: `gra report` on bad and edge-case inputs. Every malformed
 # input fails with the documented exit code and a message naming the file,
-# the line and the field; --results mode works on results files alone; a
-# report is deterministic (same inputs and seed: byte-identical summary.json);
-# non-simulated inputs get no banner; --no-plots writes scripts, no images.
+# the line and the field; --results mode works on results files alone and its
+# numbers match an independent recomputation (tests/python/check_report.py);
+# a report is deterministic (same inputs and seed: byte-identical
+# summary.json); non-simulated inputs get no banner; --no-plots writes
+# scripts, no images; training-seed conditions, identical students and
+# hostile names are handled.
 set -u
 GRA_BIN=${GRA_BIN:?GRA_BIN not set}
 SRC=${GRA_SOURCE_DIR:?GRA_SOURCE_DIR not set}
@@ -70,6 +73,8 @@ if "$GRA_BIN" report --results "$FIX/eval/results.jsonl" --out "$A" --bootstrap 
     "$GRA_BIN" report --results "$FIX/eval/results.jsonl" --out "$B" --bootstrap 1000 --seed 5 --no-plots 2>>"$T/err"; then
     ok "--results mode"
     cmp -s "$A/summary.json" "$B/summary.json" && ok "deterministic summary.json" || bad "summary.json differs between identical runs"
+    /usr/bin/python3 "$SRC/tests/python/check_report.py" "$FIX/eval/results.jsonl" "$A/summary.json" &&
+        ok "accuracies and comparisons recomputed independently (scipy)" || bad "check_report.py disagrees"
     ls "$A"/figures/*.gp >/dev/null 2>&1 && ok "--no-plots writes scripts" || bad "--no-plots: no .gp files"
     ls "$A"/figures/*.svg >/dev/null 2>&1 && bad "--no-plots drew SVGs" || ok "--no-plots draws nothing"
     /usr/bin/python3 - "$A/summary.json" <<'EOF' && ok "--results summary: comparisons, B and seed" || bad "--results summary content"
@@ -139,6 +144,24 @@ assert c["tost"]["equivalent"] is False and c["margin_supported"] is False
 EOF2
 else
     bad "identical students report failed: $(head -3 "$T/err")"
+fi
+
+# names from data are data: quoted in gnuplot scripts, escaped in HTML, plain in file names
+/usr/bin/python3 - "$T/evil.jsonl" <<'EOF2'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(30):
+        for st in ('ev"il<script>alert(1)</script>\\_x^2', "plain_student"):
+            f.write(json.dumps({"student": st, "benchmark": "b<i>&\"m", "id": f"q{i}", "sample": 0,
+                                "train_seed": None, "correct": (i * 7 + len(st)) % 3 == 0,
+                                "extract_failed": False}) + "\n")
+EOF2
+if "$GRA_BIN" report --results "$T/evil.jsonl" --out "$T/evil" --bootstrap 200 2>"$T/err"; then
+    if grep -qi "<script" "$T/evil/report.html"; then bad "unescaped <script> in report.html"; else ok "names escaped in report.html"; fi
+    grep -q 'ev\\"il<script>' "$T/evil/figures/accuracy.gp" && ok "names quoted in the gnuplot script" || bad "gnuplot quoting"
+    [ -s "$T/evil/figures/accuracy.svg" ] && ok "gnuplot drew the figure with odd names" || bad "no accuracy.svg"
+else
+    bad "report with odd names failed: $(head -3 "$T/err")"
 fi
 
 echo "$pass passed, $fail failed"

@@ -34,6 +34,17 @@ for f in report.md report.html summary.json; do
     [ -s "$OUT/$f" ] && ok "$f written" || bad "$f missing"
 done
 if $PY "$SRC/tests/python/check_render.py" html "$OUT"; then ok "report.html structure"; else bad "report.html structure"; fi
+# the empty-plot detector must catch an empty plot (titled series, no data)
+printf 'set terminal svg noenhanced\nset output "%s"\nset xrange [0:1]\nset yrange [0:1]\nset key outside\nplot NaN with linespoints title "a", NaN with yerrorbars title "b", NaN with boxes title "c"\n' "$T/empty.svg" >"$T/empty.gp"
+if gnuplot "$T/empty.gp" 2>/dev/null && [ -s "$T/empty.svg" ]; then
+    if $PY "$SRC/tests/python/check_render.py" svg "$T/empty.svg" >/dev/null; then
+        bad "the empty-plot detector accepts an empty plot"
+    else
+        ok "the empty-plot detector rejects an empty plot"
+    fi
+else
+    bad "gnuplot could not draw the empty test plot"
+fi
 
 # the comparisons contract of summary.json
 if $PY - "$OUT/summary.json" <<'EOF'
@@ -87,6 +98,13 @@ timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-
 if [ -s "$SHOT" ]; then
     ok "chromium screenshot $SHOT"
     if $PY "$SRC/tests/python/check_render.py" png "$SHOT"; then ok "screenshot not blank"; else bad "screenshot blank"; fi
+    # and the blank-page detector must reject a blank page of the same size
+    printf 'set terminal pngcairo size 1280,4000\nset output "%s"\nunset border\nunset tics\nunset key\nset xrange [0:1]\nset yrange [0:1]\nplot NaN\n' "$T/blank.png" >"$T/blank.gp"
+    if gnuplot "$T/blank.gp" 2>/dev/null && ! $PY "$SRC/tests/python/check_render.py" png "$T/blank.png" >/dev/null; then
+        ok "the blank-page detector rejects a blank page"
+    else
+        bad "the blank-page detector accepts a blank page"
+    fi
     # keep the screenshot where CI can pick it up
     cp "$SHOT" "$TMPBASE/report_render_screenshot.png" && echo "screenshot: $TMPBASE/report_render_screenshot.png"
 else

@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *g = extract_gsm8k_gold(s);
     char canon[1024]; /* a canonical number can be ~515 bytes (extract.c limits) */
     /* a canonical answer canonicalises to itself */
-    if (b && (!extract_number_canon(b, strlen(b), canon, sizeof canon) || strcmp(canon, b) != 0)) abort();
-    if (a && (!extract_number_canon(a, strlen(a), canon, sizeof canon) || strcmp(canon, a) != 0)) abort();
+    if (b && (!extract_number_canon(b, strlen(b), canon, sizeof canon) || strcmp(canon, b) != 0))
+        abort();
+    if (a && (!extract_number_canon(a, strlen(a), canon, sizeof canon) || strcmp(canon, a) != 0))
+        abort();
     extract_number_canon(s, size < 600 ? strlen(s) : 0, canon, sizeof canon);
     struct verdict v;
     score_gsm8k(s, "42", &v);

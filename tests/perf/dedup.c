@@ -11,10 +11,12 @@
  *    Also one-at-a-time calls at n/4 to show what the blocking buys, and
  *    sim_embed vectors of generated instructions (the serve-sim embedding).
  * 2. MinHash: k=128, character 5-grams, Jaccard >= 0.8, over N (default
- *    1,000,000) short texts (12 pseudo-words, ~80 characters) with 10%
+ *    1,000,000) short texts (12 pseudo-words, about 70 characters) with 10%
  *    planted copies that differ in one word, at n/4, n/2, n.
  *
- * Prints times on this machine; a benchmark, not a test.
+ * Prints wall and CPU times on this machine (the scaling exponents use CPU
+ * time, which other load on a shared machine disturbs less); a benchmark, not a
+ * test.
  */
 #include <math.h>
 #include <stdio.h>
@@ -99,14 +101,16 @@ static void bench_embedding(size_t n, int dim)
             dots += (double)kk;
             kk += kept[i];
         }
-        printf("  n=%7zu  kept=%7zu  wall %8.3f s  cpu %8.3f s  %6.2f M dot/s  %5.1f GFLOP/s (per cpu s)\n",
+        printf("  n=%7zu  kept=%7zu  wall %8.3f s  cpu %8.3f s  %6.2f M dot/s  %5.1f GFLOP/s (per "
+               "cpu s)\n",
                k, nk, t, c, dots / c / 1e6, 2.0 * dots * dim / c / 1e9);
         ns[s] = (double)k;
         ts[s] = c;
         dedup_free(d);
     }
-    printf("  scaling exponent of cpu time in n: %.2f (the greedy rule is O(n * kept): 2 expected)\n",
-           exponent(ns, ts, 3));
+    printf(
+        "  scaling exponent of cpu time in n: %.2f (the greedy rule is O(n * kept): 2 expected)\n",
+        exponent(ns, ts, 3));
     /* one at a time, n/4: the memory-bound form */
     {
         size_t k = n / 4;
@@ -119,8 +123,8 @@ static void bench_embedding(size_t n, int dim)
         struct dedup *e = dedup_new_embedding(dim, 0.9);
         dedup_check_add_many(e, k, NULL, m, kept);
         for (size_t i = 0; i < k; i++) same += k2[i] == kept[i];
-        printf("  one-at-a-time n=%zu: cpu %.3f s (batch above: %.3f s); identical decisions: %s\n", k, t,
-               ts[0], same == k ? "yes" : "NO");
+        printf("  one-at-a-time n=%zu: cpu %.3f s (batch above: %.3f s); identical decisions: %s\n",
+               k, t, ts[0], same == k ? "yes" : "NO");
         free(k2);
         dedup_free(d);
         dedup_free(e);
@@ -138,10 +142,13 @@ static void bench_sim_embed(size_t n, int dim)
     struct rng r;
     rng_seed(&r, 5);
     double t0 = now();
-    static const char *const stems[] = {"inventory", "grades", "sensor", "prices", "votes", "scores"};
+    static const char *const stems[] = {"inventory", "grades", "sensor",
+                                        "prices",    "votes",  "scores"};
     for (size_t i = 0; i < n; i++) {
-        if (i % 2) simflaw_math_instruction(&r, -1, NULL, NULL, NULL, 0, &b);
-        else simflaw_code_instruction(&r, -1, stems[rng_below(&r, 6)], 0, &b);
+        if (i % 2)
+            simflaw_math_instruction(&r, -1, NULL, NULL, NULL, 0, &b);
+        else
+            simflaw_code_instruction(&r, -1, stems[rng_below(&r, 6)], 0, &b);
         sim_embed(b.data, dim, m + i * (size_t)dim);
     }
     double te = now() - t0;
@@ -183,7 +190,7 @@ static void bench_minhash(size_t n)
     struct rng r;
     rng_seed(&r, 9);
     size_t planted = 0, chars = 0;
-    uint64_t (*ids)[WORDS] = malloc(sizeof *ids * n);
+    uint64_t(*ids)[WORDS] = malloc(sizeof *ids * n);
     size_t *src = malloc(sizeof(size_t) * n);
     for (size_t i = 0; i < n; i++) {
         src[i] = i;
@@ -217,13 +224,15 @@ static void bench_minhash(size_t n)
         double t0 = now(), c0 = cpu();
         dedup_check_add_many(d, k, (const char *const *)texts, NULL, kept);
         double t = now() - t0, c = cpu() - c0;
-        printf("  n=%8zu  kept=%8zu  wall %7.3f s  cpu %7.3f s  %8.0f texts/cpu-s  (LSH b=%d r=%d)\n", k,
-               dedup_count(d), t, c, k / c, b, rr);
+        printf(
+            "  n=%8zu  kept=%8zu  wall %7.3f s  cpu %7.3f s  %8.0f texts/cpu-s  (LSH b=%d r=%d)\n",
+            k, dedup_count(d), t, c, k / c, b, rr);
         ns[s] = (double)k;
         ts[s] = c;
         dedup_free(d);
     }
-    printf("  scaling exponent of cpu time in n: %.2f (1 expected: hashing is linear, LSH lookups O(1))\n",
+    printf("  scaling exponent of cpu time in n: %.2f (1 expected: hashing is linear, LSH lookups "
+           "O(1))\n",
            exponent(ns, ts, 3));
     /* quality at n: planted variants whose exact Jaccard to their source is
      * >= 0.8 should go; dropped items should be planted */
@@ -263,13 +272,19 @@ int main(int argc, char **argv)
     int dim = 384;
     bool emb = true, mh = true;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--emb-n") == 0 && i + 1 < argc) emb_n = strtoul(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--mh-n") == 0 && i + 1 < argc) mh_n = strtoul(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc) dim = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--skip-emb") == 0) emb = false;
-        else if (strcmp(argv[i], "--skip-minhash") == 0) mh = false;
+        if (strcmp(argv[i], "--emb-n") == 0 && i + 1 < argc)
+            emb_n = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--mh-n") == 0 && i + 1 < argc)
+            mh_n = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc)
+            dim = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--skip-emb") == 0)
+            emb = false;
+        else if (strcmp(argv[i], "--skip-minhash") == 0)
+            mh = false;
         else {
-            fprintf(stderr, "usage: perf_dedup [--emb-n N] [--mh-n N] [--dim D] [--skip-emb] [--skip-minhash]\n");
+            fprintf(stderr, "usage: perf_dedup [--emb-n N] [--mh-n N] [--dim D] [--skip-emb] "
+                            "[--skip-minhash]\n");
             return 2;
         }
     }

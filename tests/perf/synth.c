@@ -77,12 +77,13 @@ int main(int argc, char **argv)
     gra_log_level = LOG_WARN;
 
     double D = 100;
-    int C = 32, N = 600, R = 1, reps = 1;
+    int C = 32, N = 600, R = 1, reps = 1, spec = -1;
     static const struct option opts[] = {{"latency-ms", required_argument, NULL, 'd'},
                                          {"inflight", required_argument, NULL, 'c'},
                                          {"records", required_argument, NULL, 'n'},
                                          {"rounds", required_argument, NULL, 'r'},
                                          {"reps", required_argument, NULL, 'k'},
+                                         {"speculate", required_argument, NULL, 's'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -92,9 +93,10 @@ int main(int argc, char **argv)
         case 'n': N = atoi(optarg); break;
         case 'r': R = atoi(optarg); break;
         case 'k': reps = atoi(optarg); break;
+        case 's': spec = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: perf_synth [--latency-ms D] [--inflight C] [--records N] "
-                            "[--rounds R] [--reps K]\n");
+                            "[--rounds R] [--reps K] [--speculate S]\n");
             return 2;
         }
     }
@@ -138,11 +140,11 @@ int main(int argc, char **argv)
     cJSON_AddNumberToObject(e, "max_inflight", C);
     char *synth = xasprintf(
         "{\"datasets\": {\"gra\": {\"method\": \"gra\", \"models\": [\"%s\", \"%s\", \"%s\", \"%s\", "
-        "\"%s\"], \"rounds\": %d, \"per_round\": %d, \"embedding_model\": \"sim-embed\", "
+        "\"%s\"], \"rounds\": %d, \"per_round\": %d, \"speculate\": %d, \"embedding_model\": \"sim-embed\", "
         "\"seeds\": {\"files\": [{\"path\": \"gsm8k/train.jsonl\", \"format\": \"gsm8k\", "
         "\"limit\": 100, \"sample\": true}, {\"path\": \"self_instruct_seed/seed_tasks.jsonl\", "
         "\"format\": \"self_instruct\"}]}}}}",
-        small[0], small[1], small[2], small[3], small[4], R, N / R);
+        small[0], small[1], small[2], small[3], small[4], R, N / R, spec);
     cJSON_AddItemToObject(cfg, "synth", cJSON_Parse(synth));
     char *cpath = xasprintf("%s/perf-synth.json", dir);
     write_json(cpath, cfg);

@@ -3,10 +3,11 @@
 
   check_render.py html REPORT_DIR       report.html: self-contained, every figure present and drawn
   check_render.py png SCREENSHOT.png    the browser screenshot is not blank
+  check_render.py svg FILE.svg          one gnuplot SVG plots data (self-check of the detector)
 
 html: every <figure data-figure="..."> names a file that exists in REPORT_DIR;
-every inline <svg> holds drawn elements with data (path d= with at least two
-coordinates, or circles/rects/polylines); the number of inline SVGs equals the
+every inline <svg> plots data (a gnuplot_plot group drawing a point that is
+not a key sample: see Scan); the number of inline SVGs equals the
 number of figures in summary.json; no <script>, no <link>, no src/href to a
 network URL (namespace declarations aside). png: decodes the PNG (zlib + the
 five row filters, no third-party modules) and requires enough non-background
@@ -33,15 +34,36 @@ def check(name, ok, detail=""):
         print(f"FAIL {name} {detail}")
 
 
+NUM = r"-?\d+(?:\.\d+)?"
+KEY_DY = 12.0  # px: a key sample (line, point, box, error bar) lies within this of its key text
+
+
 class Scan(HTMLParser):
+    """Figures, inline SVGs and the data each SVG's plot groups draw.
+
+    gnuplot wraps each plotted series in <g id="gnuplot_plot_N">; axes, tics,
+    grid and border lie outside those groups. Inside one, a titled series first
+    writes its key text (a <g transform="translate(x,y)"> around <text>) and
+    draws a key sample at about the same height; every other drawn point (a
+    <use>, or a coordinate pair of a path or polygon) is data. A figure none of
+    whose plot groups draws a data point is an empty plot."""
+
     def __init__(self):
         super().__init__()
         self.figures = []
-        self.svgs = []  # per svg: drawn element count
+        self.svgs = []  # per top-level svg: data points drawn per plot group
         self.in_svg = 0
+        self.gstack = []  # per open <g>: is it a gnuplot_plot group
         self.scripts = 0
         self.links = 0
         self.network = []
+        self.key_ys = []
+        self.pts = []
+
+    def _close_group(self):
+        n = sum(1 for y in self.pts if all(abs(y - k) > KEY_DY for k in self.key_ys))
+        self.svgs[-1].append(n)
+        self.key_ys, self.pts = [], []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -58,20 +80,47 @@ class Scan(HTMLParser):
         if tag == "svg":
             self.in_svg += 1
             if self.in_svg == 1:
-                self.svgs.append(0)
-        elif self.in_svg:
-            drawn = False
-            if tag == "path":
-                nums = re.findall(r"-?\d+(?:\.\d+)?", a.get("d", ""))
-                drawn = len(nums) >= 4
-            elif tag in ("circle", "rect", "polyline", "polygon", "line", "use"):
-                drawn = True
-            if drawn:
-                self.svgs[-1] += 1
+                self.svgs.append([])
+                self.gstack = []
+            return
+        if not self.in_svg:
+            return
+        inside = any(self.gstack)
+        if tag == "g":
+            plot = (a.get("id") or "").startswith("gnuplot_plot_")
+            if plot:
+                self.key_ys, self.pts = [], []
+            elif inside:
+                m = re.search(r"translate\((" + NUM + r"),\s*(" + NUM + r")\)", a.get("transform") or "")
+                if m:
+                    self.key_ys.append(float(m.group(2)))
+            self.gstack.append(plot)
+            return
+        if not inside:
+            return
+        if tag == "use":
+            m = re.search(r"translate\((" + NUM + r"),\s*(" + NUM + r")\)", a.get("transform") or "")
+            if m:
+                self.pts.append(float(m.group(2)))
+        elif tag in ("path", "polyline", "polygon"):
+            nums = [float(x) for x in re.findall(NUM, a.get("d") or a.get("points") or "")]
+            self.pts.extend(nums[1::2])
+        elif tag == "circle":
+            self.pts.append(float(a.get("cy", "0")))
+        elif tag == "rect":
+            self.pts.append(float(a.get("y", "0")))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag == "g" and self.in_svg and self.gstack:
+            self.handle_endtag("g")
 
     def handle_endtag(self, tag):
         if tag == "svg" and self.in_svg:
             self.in_svg -= 1
+        elif tag == "g" and self.in_svg and self.gstack:
+            if self.gstack.pop():
+                self._close_group()
 
 
 def check_html(d):
@@ -94,10 +143,10 @@ def check_html(d):
             check(f"{f['name']}.{k} exists and is not empty", os.path.isfile(p) and os.path.getsize(p) > 0)
         rows = f.get("data", {}).get("rows", [])
         check(f"{f['name']} has data rows in summary.json", len(rows) > 0)
-    for i, n in enumerate(s.svgs):
+    for i, groups in enumerate(s.svgs):
         name = figs[i]["name"] if i < len(figs) else f"svg{i}"
-        # axes and tics alone are a handful of paths; a plot with data draws more
-        check(f"svg {name} has drawn elements with data", n >= 8, f"({n} drawn elements)")
+        best = max(groups) if groups else 0
+        check(f"svg {name} plots data", best > 0, f"(plot groups {len(groups)}, data points drawn {groups})")
     check("no <script>", s.scripts == 0, f"({s.scripts})")
     check("no <link>", s.links == 0, f"({s.links})")
     check("no network URL in src/href", not s.network, " ".join(s.network[:5]))
@@ -180,6 +229,14 @@ def check_png(path):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "svg":  # one SVG file: does it plot data?
+        sc = Scan()
+        with open(sys.argv[2], encoding="utf-8") as f:
+            sc.feed(f.read())
+        groups = sc.svgs[0] if sc.svgs else []
+        check(f"{sys.argv[2]} plots data", bool(groups) and max(groups) > 0, f"(data points per plot group {groups})")
+        print(f"check_render svg: {passed} passed, {failed} failed")
+        return 1 if failed else 0
     if len(sys.argv) != 3 or sys.argv[1] not in ("html", "png"):
         print(__doc__, file=sys.stderr)
         return 2

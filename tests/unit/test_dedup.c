@@ -180,7 +180,8 @@ static void test_embedding_batch_equals_sequential(void **state)
         if (i > 10 && rng_uniform(&r) < 0.3) {
             /* a near copy of an earlier row: cosine about 0.99 */
             const float *src = m + (size_t)rng_below(&r, (uint64_t)i) * dim;
-            for (int k = 0; k < dim; k++) row[k] = src[k] + 0.1f * (float)rng_normal(&r) / sqrtf(dim) * 1.0f;
+            for (int k = 0; k < dim; k++)
+                row[k] = src[k] + 0.1f * (float)rng_normal(&r) / sqrtf(dim) * 1.0f;
             planted++;
         } else {
             for (int k = 0; k < dim; k++) row[k] = (float)rng_normal(&r);

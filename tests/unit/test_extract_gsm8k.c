@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka needs the four headers above first */
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -42,10 +43,14 @@ static int check_line(void *ud, long lineno, cJSON *o, const char *errmsg)
     score_gsm8k(out, g, &v);
     t->cases++;
     bool ok = v.strict == es && v.flexible == ef;
-    if (cJSON_IsNull(ex)) ok = ok && v.extracted == NULL && v.extract_failed;
-    else if (cJSON_IsString(ex)) ok = ok && v.extracted && strcmp(v.extracted, ex->valuestring) == 0;
+    if (cJSON_IsNull(ex))
+        ok = ok && v.extracted == NULL && v.extract_failed;
+    else if (cJSON_IsString(ex))
+        ok = ok && v.extracted && strcmp(v.extracted, ex->valuestring) == 0;
     if (!ok) {
-        fprintf(stderr, "%s:%ld: output %s gold %s: expected strict=%d flexible=%d extracted=%s, got %d %d %s\n",
+        fprintf(stderr,
+                "%s:%ld: output %s gold %s: expected strict=%d flexible=%d extracted=%s, got %d %d "
+                "%s\n",
                 t->path, lineno, out, gold, es, ef, cJSON_IsString(ex) ? ex->valuestring : "null",
                 v.strict, v.flexible, v.extracted ? v.extracted : "null");
         t->failures++;
@@ -73,9 +78,21 @@ static void test_canon(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"1,000", "1000"}, {"$1,000.50", "1000.5"}, {"-0", "0"}, {"+7", "7"}, {"0007", "7"},
-        {"3.", "3"}, {".5", "0.5"}, {"-.5", "-0.5"}, {"12.000", "12"}, {"50%", "50"},
-        {"\xe2\x88\x92" "4", "-4"}, {" 42 ", "42"}, {"0.0", "0"},
+        {"1,000", "1000"},
+        {"$1,000.50", "1000.5"},
+        {"-0", "0"},
+        {"+7", "7"},
+        {"0007", "7"},
+        {"3.", "3"},
+        {".5", "0.5"},
+        {"-.5", "-0.5"},
+        {"12.000", "12"},
+        {"50%", "50"},
+        {"\xe2\x88\x92"
+         "4",
+         "-4"},
+        {" 42 ", "42"},
+        {"0.0", "0"},
     };
     char out[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka needs the four headers above first */
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -42,10 +43,14 @@ static int check_output(void *ud, long lineno, cJSON *o, const char *errmsg)
     score_math(out, gold, &v);
     t->cases++;
     bool ok = v.strict == es && v.flexible == ef;
-    if (cJSON_IsNull(ex)) ok = ok && v.extracted == NULL && v.extract_failed;
-    else if (cJSON_IsString(ex)) ok = ok && v.extracted && strcmp(v.extracted, ex->valuestring) == 0;
+    if (cJSON_IsNull(ex))
+        ok = ok && v.extracted == NULL && v.extract_failed;
+    else if (cJSON_IsString(ex))
+        ok = ok && v.extracted && strcmp(v.extracted, ex->valuestring) == 0;
     if (!ok) {
-        fprintf(stderr, "%s:%ld: output %s gold %s: expected strict=%d flexible=%d extracted=%s, got %d %d %s\n",
+        fprintf(stderr,
+                "%s:%ld: output %s gold %s: expected strict=%d flexible=%d extracted=%s, got %d %d "
+                "%s\n",
                 t->path, lineno, out, gold, es, ef, cJSON_IsString(ex) ? ex->valuestring : "null",
                 v.strict, v.flexible, v.extracted ? v.extracted : "null");
         t->failures++;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka needs the four headers above first */
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -47,7 +48,8 @@ static int check_mc(void *ud, long lineno, cJSON *o, const char *errmsg)
     score_mc(out, n, have ? ov : NULL, gold[0] - 'A', &v);
     t->cases++;
     if (v.strict != es || v.flexible != ef) {
-        fprintf(stderr, "%s:%ld: %s (gold %s): expected strict=%d flexible=%d, got %d %d (extracted %s)\n",
+        fprintf(stderr,
+                "%s:%ld: %s (gold %s): expected strict=%d flexible=%d, got %d %d (extracted %s)\n",
                 t->path, lineno, out, gold, es, ef, v.strict, v.flexible,
                 v.extracted ? v.extracted : "null");
         t->failures++;
@@ -76,7 +78,8 @@ static int check_multi(void *ud, long lineno, cJSON *o, const char *errmsg)
     score_mc_multi(out, n, g, &v);
     t->cases++;
     if (v.strict != es || v.flexible != ef) {
-        fprintf(stderr, "%s:%ld: %s (gold %s): expected strict=%d flexible=%d, got %d %d (extracted %s)\n",
+        fprintf(stderr,
+                "%s:%ld: %s (gold %s): expected strict=%d flexible=%d, got %d %d (extracted %s)\n",
                 t->path, lineno, out, gold, es, ef, v.strict, v.flexible,
                 v.extracted ? v.extracted : "null");
         t->failures++;

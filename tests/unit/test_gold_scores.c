@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka needs the four headers above first */
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -50,7 +51,8 @@ static void check_gold(const char *name, int expect_items, int expect_shots_msgs
     for (int i = 0; i < b->n_items; i++) {
         struct verdict v;
         bench_score(b, i, b->items[i].gold_output, &v);
-        if (v.correct) right++;
+        if (v.correct)
+            right++;
         else if (fails++ < 5)
             fprintf(stderr, "%s %s: gold output scored wrong (extracted %s, gold %s)\n", name,
                     b->items[i].id, v.extracted ? v.extracted : "null", b->items[i].gold);
@@ -74,7 +76,8 @@ static void check_gold(const char *name, int expect_items, int expect_shots_msgs
     assert_int_equal(strict, b->n_items);
     assert_int_equal(wrong, b->n_items);
     /* ids unique */
-    for (int i = 1; i < b->n_items && i < 2000; i++) assert_int_equal(bench_find(b, b->items[i].id), i);
+    for (int i = 1; i < b->n_items && i < 2000; i++)
+        assert_int_equal(bench_find(b, b->items[i].id), i);
     cJSON *m = bench_messages(b, 0);
     assert_non_null(m);
     assert_int_equal(cJSON_GetArraySize(m), expect_shots_msgs);
@@ -82,15 +85,51 @@ static void check_gold(const char *name, int expect_items, int expect_shots_msgs
     bench_free(b);
 }
 
-static void test_gsm8k(void **s) { (void)s; check_gold("gsm8k", 1319, 9); }
-static void test_math(void **s) { (void)s; check_gold("math", 5000, 9); }
-static void test_math500(void **s) { (void)s; check_gold("math500", 500, 9); }
-static void test_mmlu(void **s) { (void)s; check_gold("mmlu", 14042, 1); }
-static void test_mmlu_5shot(void **s) { (void)s; check_gold("mmlu_5shot", 14042, 11); }
-static void test_arc_challenge(void **s) { (void)s; check_gold("arc_challenge", 1172, 1); }
-static void test_arc_easy(void **s) { (void)s; check_gold("arc_easy", 2376, 1); }
-static void test_truthfulqa_mc1(void **s) { (void)s; check_gold("truthfulqa_mc1", 817, 1); }
-static void test_truthfulqa_mc2(void **s) { (void)s; check_gold("truthfulqa_mc2", 817, 1); }
+static void test_gsm8k(void **s)
+{
+    (void)s;
+    check_gold("gsm8k", 1319, 9);
+}
+static void test_math(void **s)
+{
+    (void)s;
+    check_gold("math", 5000, 9);
+}
+static void test_math500(void **s)
+{
+    (void)s;
+    check_gold("math500", 500, 9);
+}
+static void test_mmlu(void **s)
+{
+    (void)s;
+    check_gold("mmlu", 14042, 1);
+}
+static void test_mmlu_5shot(void **s)
+{
+    (void)s;
+    check_gold("mmlu_5shot", 14042, 11);
+}
+static void test_arc_challenge(void **s)
+{
+    (void)s;
+    check_gold("arc_challenge", 1172, 1);
+}
+static void test_arc_easy(void **s)
+{
+    (void)s;
+    check_gold("arc_easy", 2376, 1);
+}
+static void test_truthfulqa_mc1(void **s)
+{
+    (void)s;
+    check_gold("truthfulqa_mc1", 817, 1);
+}
+static void test_truthfulqa_mc2(void **s)
+{
+    (void)s;
+    check_gold("truthfulqa_mc2", 817, 1);
+}
 
 /* "The answer is X" (no parentheses) for the letter benchmarks, as the brief
  * words it, and ids per the documented rules */
@@ -118,8 +157,10 @@ static void test_letters_and_ids(void **s)
             assert_string_equal(b->items[0].id, "abstract_algebra-0");
             assert_int_equal(bench_find(b, "world_religions-170"), b->n_items - 1);
         }
-        if (strcmp(names[k], "arc_challenge") == 0) assert_string_equal(b->items[0].id, "Mercury_7175875");
-        if (strcmp(names[k], "truthfulqa_mc1") == 0) assert_string_equal(b->items[816].id, "validation-816");
+        if (strcmp(names[k], "arc_challenge") == 0)
+            assert_string_equal(b->items[0].id, "Mercury_7175875");
+        if (strcmp(names[k], "truthfulqa_mc1") == 0)
+            assert_string_equal(b->items[816].id, "validation-816");
         bench_free(b);
     }
     struct bench *g = load("gsm8k");

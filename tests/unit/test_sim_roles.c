@@ -61,7 +61,8 @@ static int setup(void **state)
         return -1;
     }
     const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(models_doc, "models")) {
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(models_doc, "models"))
+    {
         struct sim_model *m = &models[n_models++];
         m->name = cJSON_GetObjectItem(it, "name")->valuestring;
         m->size_b = cJSON_GetObjectItem(it, "size_b")->valuedouble;
@@ -88,7 +89,8 @@ static cJSON *request(const char *schema, const char *user)
     cJSON *msgs = cJSON_AddArrayToObject(b, "messages");
     cJSON *sys = cJSON_CreateObject();
     cJSON_AddStringToObject(sys, "role", "system");
-    cJSON_AddStringToObject(sys, "content", "You are a careful assistant. <instruction>decoy</instruction>");
+    cJSON_AddStringToObject(sys, "content",
+                            "You are a careful assistant. <instruction>decoy</instruction>");
     cJSON_AddItemToArray(msgs, sys);
     cJSON *u = cJSON_CreateObject();
     cJSON_AddStringToObject(u, "role", "user");
@@ -112,7 +114,8 @@ static char *call(const struct sim_model *m, const char *schema, const char *use
     if (rc) fail_msg("handler failed: %s", out.error_message);
     char why[REPLY_WHY_LEN] = "";
     if (reply_check_text(schema, out.content.data, out.content.len, why) != 0)
-        fail_msg("%s reply of %s does not validate (%s):\n%s", schema, m->name, why, out.content.data);
+        fail_msg("%s reply of %s does not validate (%s):\n%s", schema, m->name, why,
+                 out.content.data);
     cJSON_Delete(b);
     return buf_detach(&out.content, NULL);
 }
@@ -132,11 +135,15 @@ static const char *const domains[SYNTH_N_DOMAINS] = SYNTH_DOMAINS;
 /* Pool examples per domain (keywords + summary), as seed preparation makes them. */
 static const char *const example_kw[SYNTH_N_DOMAINS][3] = {
     {"sorting; lists; efficiency", "strings; parsing; validation", "recursion; trees; traversal"},
-    {"fractions; recipes; scaling", "percentages; discounts; shopping", "marbles; sharing; division"},
-    {"photosynthesis; plants; sunlight", "volcanoes; magma; eruptions", "vaccines; immunity; cells"},
-    {"logic puzzles; deduction; constraints", "probability; coins; fairness", "analogies; patterns; inference"},
+    {"fractions; recipes; scaling", "percentages; discounts; shopping",
+     "marbles; sharing; division"},
+    {"photosynthesis; plants; sunlight", "volcanoes; magma; eruptions",
+     "vaccines; immunity; cells"},
+    {"logic puzzles; deduction; constraints", "probability; coins; fairness",
+     "analogies; patterns; inference"},
     {"tour guide; museum; history", "chef; kitchen; recipes", "detective; clues; interview"},
-    {"formal tone; emails; politeness", "synonyms; vocabulary; context", "grammar; tense; agreement"},
+    {"formal tone; emails; politeness", "synonyms; vocabulary; context",
+     "grammar; tense; agreement"},
     {"lighthouse; storm; loneliness", "dragons; friendship; courage", "autumn; memory; letters"}};
 
 static void make_prompt(struct buf *b, int d, int step, const char *kw, const char *ins,
@@ -146,12 +153,15 @@ static void make_prompt(struct buf *b, int d, int step, const char *kw, const ch
     buf_appendf(b, "Write what is asked.\n<domain>%s</domain>\n", domains[d]);
     if (step <= 2) {
         for (int i = 0; i < 3; i++)
-            buf_appendf(b, "<example>\nkeywords: %s\nsummary: This task is about %s. It connects them in one example.\n</example>\n",
+            buf_appendf(b,
+                        "<example>\nkeywords: %s\nsummary: This task is about %s. It connects them "
+                        "in one example.\n</example>\n",
                         example_kw[d][i], example_kw[d][i]);
     }
     if (step == 2) {
         buf_appendf(b, "<keywords>%s</keywords>\n", kw);
-        buf_puts(b, "<example_instruction>Explain the idea in plain words.</example_instruction>\n");
+        buf_puts(b,
+                 "<example_instruction>Explain the idea in plain words.</example_instruction>\n");
     }
     if (ins) buf_appendf(b, "<instruction>%s</instruction>\n", ins);
     if (resp) buf_appendf(b, "<response>%s</response>\n", resp);
@@ -171,7 +181,8 @@ static void generate(const struct sim_model *g, int d, uint64_t seed, struct rec
     cJSON *j = parse(t);
     char kw[200] = "";
     const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "keywords")) {
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "keywords"))
+    {
         if (kw[0]) strcat(kw, "; ");
         strncat(kw, it->valuestring, 60);
     }
@@ -266,7 +277,8 @@ static void test_replies_validate(void **state)
             }
         }
     }
-    printf("SIMULATED replies: %d validated, %d fenced, %d wrapped in prose\n", total, fenced, prose);
+    printf("SIMULATED replies: %d validated, %d fenced, %d wrapped in prose\n", total, fenced,
+           prose);
     assert_true(fenced > 0);
     assert_true(prose > 0);
     /* metadata domain from content cues, on clean generated records */
@@ -292,7 +304,8 @@ static void test_replies_validate(void **state)
             free(rec.response);
         }
     }
-    printf("SIMULATED metadata writer: domain recovered for %d of %d generated records\n", right, n);
+    printf("SIMULATED metadata writer: domain recovered for %d of %d generated records\n", right,
+           n);
     assert_true(right >= n * 8 / 10);
     buf_release(&p);
 }
@@ -312,7 +325,6 @@ static void test_deterministic(void **state)
         free(c);
     }
     assert_true(differ >= 8);
-    free(a);
     free(b);
     /* the seed material is recombined: the instruction uses a pool keyword */
     char *t = call(model("sim-qwen-72b"), SCHEMA_INSTRUCTION, p.data, 5);
@@ -325,18 +337,52 @@ static void test_deterministic(void **state)
     buf_init(&out.content, 0);
     assert_int_not_equal(sim_roles_handle(m, body, "gra_nonsense", 1, &out), 0);
     assert_non_null(strstr(out.error_message, "gra_nonsense"));
-    static const char bad_json[] = "{\"name\":\"bad\",\"reviewer\":{\"sensitivity\":{\"padding\":1.5}}}";
+    static const char bad_json[] =
+        "{\"name\":\"bad\",\"reviewer\":{\"sensitivity\":{\"padding\":1.5}}}";
     cJSON *spec = cJSON_ParseWithLengthOpts(bad_json, sizeof bad_json - 1, NULL, 0);
     struct sim_model bad = {.name = "bad", .seed = 1, .verbosity = 1, .spec = spec};
     char why[200];
     assert_int_equal(sim_roles_check_model(&bad, why, sizeof why), -1);
     assert_non_null(strstr(why, "reviewer.sensitivity.padding"));
     assert_int_not_equal(sim_roles_handle(&bad, body, SCHEMA_REVIEW_RESPONSE, 1, &out), 0);
-    for (int i = 0; i < n_models; i++) assert_int_equal(sim_roles_check_model(&models[i], why, sizeof why), 0);
+    for (int i = 0; i < n_models; i++)
+        assert_int_equal(sim_roles_check_model(&models[i], why, sizeof why), 0);
+    /* max_tokens is honoured like a real server: a cut reply, finish "length" */
+    cJSON *small_req = request(SCHEMA_INSTRUCTION, p.data);
+    cJSON_AddNumberToObject(small_req, "max_tokens", 5);
+    buf_reset(&out.content);
+    out.finish_reason = NULL;
+    assert_int_equal(sim_roles_handle(m, small_req, SCHEMA_INSTRUCTION, 42, &out), 0);
+    assert_non_null(out.finish_reason);
+    assert_string_equal(out.finish_reason, "length");
+    assert_true(out.content.len <= 20);
+    cJSON_Delete(small_req);
+    /* content given as an array of text parts reads the same as a string */
+    cJSON *parts_req = request(SCHEMA_INSTRUCTION, "");
+    cJSON *msgs = cJSON_GetObjectItem(parts_req, "messages");
+    cJSON *user = cJSON_GetArrayItem(msgs, 1);
+    cJSON *parts = cJSON_CreateArray();
+    size_t half = p.len / 2;
+    char *first = strndup(p.data, half);
+    cJSON *p1 = cJSON_CreateObject(), *p2 = cJSON_CreateObject();
+    cJSON_AddStringToObject(p1, "type", "text");
+    cJSON_AddStringToObject(p1, "text", first);
+    cJSON_AddStringToObject(p2, "type", "text");
+    cJSON_AddStringToObject(p2, "text", p.data + half);
+    cJSON_AddItemToArray(parts, p1);
+    cJSON_AddItemToArray(parts, p2);
+    cJSON_ReplaceItemInObject(user, "content", parts);
+    free(first);
+    buf_reset(&out.content);
+    out.finish_reason = NULL;
+    assert_int_equal(sim_roles_handle(m, parts_req, SCHEMA_INSTRUCTION, 42, &out), 0);
+    assert_string_equal(out.content.data, a);
+    cJSON_Delete(parts_req);
     cJSON_Delete(spec);
     cJSON_Delete(body);
     buf_release(&out.content);
     buf_release(&p);
+    free(a);
 }
 
 /* A harsh reviewer (sim-internlm-8b) scores more flawed records below tau than
@@ -367,13 +413,16 @@ static void test_harsh_vs_lenient(void **state)
     }
     printf("SIMULATED reviewers on %d flawed / %d clean responses: harsh catches %.1f%% "
            "(rejects %.1f%% of clean), lenient catches %.1f%% (rejects %.1f%% of clean)\n",
-           flawed, clean, 100.0 * caught_h / flawed, 100.0 * fa_h / clean, 100.0 * caught_l / flawed,
-           100.0 * fa_l / clean);
+           flawed, clean, 100.0 * caught_h / flawed, 100.0 * fa_h / clean,
+           100.0 * caught_l / flawed, 100.0 * fa_l / clean);
     assert_true(flawed >= 100);
     assert_true(caught_h > caught_l);
 }
 
-static double mean3(const double *v) { return (v[0] + v[1] + v[2]) / 3; }
+static double mean3(const double *v)
+{
+    return (v[0] + v[1] + v[2]) / 3;
+}
 static double psd3(const double *v)
 {
     double m = mean3(v), s = 0;
@@ -451,11 +500,14 @@ static void test_committee_vs_one(void **state)
     printf("SIMULATED committee vs one reviewer over %d records (generated flaw rate %.1f%%):\n", n,
            100.0 * gen_flawed / n);
     printf("  one reviewer:           kept %4d, flawed among kept %.2f%%\n", kept_one, 100 * r_one);
-    printf("  3 reviewers, mean only: kept %4d, flawed among kept %.2f%%\n", kept_mean, 100 * r_mean);
-    printf("  GRA (mean+sigma+adj):   kept %4d, flawed among kept %.2f%% (%d adjudicated, %d kept)\n",
-           kept_gra, 100 * r_gra, adjudicated, adj_kept);
+    printf("  3 reviewers, mean only: kept %4d, flawed among kept %.2f%%\n", kept_mean,
+           100 * r_mean);
+    printf(
+        "  GRA (mean+sigma+adj):   kept %4d, flawed among kept %.2f%% (%d adjudicated, %d kept)\n",
+        kept_gra, 100 * r_gra, adjudicated, adj_kept);
     printf("  case-study pattern in the stream (flawed, two reviewers >= tau, one below, "
-           "sent to the adjudicator): %d, overturned %d\n", pattern, pattern_overturned);
+           "sent to the adjudicator): %d, overturned %d\n",
+           pattern, pattern_overturned);
     assert_true(kept_one > 100 && kept_gra > 100);
     /* two-proportion z: the committee's flaw rate is lower by more than noise */
     double pbar = (double)(flawed_one + flawed_gra) / (kept_one + kept_gra);
@@ -484,9 +536,15 @@ static void test_case_study(void **state)
         assert_true(mean3(sc) >= 8 && psd3(sc) > 1.5);
         for (int named = 1; named >= 0; named--) {
             make_prompt(&p, 1, 5, NULL, ins.data, resp.data);
-            buf_puts(&p, "<review>\nreviewer: 1\nscores: correctness=10 clarity=9 completeness=10 relevance=10 coherence=9 ethicality=9\nweaknesses: No significant weaknesses.\n</review>\n");
-            buf_puts(&p, "<review>\nreviewer: 2\nscores: correctness=9 clarity=9 completeness=9 relevance=10 coherence=9 ethicality=10\nweaknesses: Could be shorter.\n</review>\n");
-            buf_appendf(&p, "<review>\nreviewer: 3\nscores: correctness=2 clarity=6 completeness=6 relevance=7 coherence=5 ethicality=6\nweaknesses: %s\n</review>\n",
+            buf_puts(&p, "<review>\nreviewer: 1\nscores: correctness=10 clarity=9 completeness=10 "
+                         "relevance=10 coherence=9 ethicality=9\nweaknesses: No significant "
+                         "weaknesses.\n</review>\n");
+            buf_puts(&p, "<review>\nreviewer: 2\nscores: correctness=9 clarity=9 completeness=9 "
+                         "relevance=10 coherence=9 ethicality=10\nweaknesses: Could be "
+                         "shorter.\n</review>\n");
+            buf_appendf(&p,
+                        "<review>\nreviewer: 3\nscores: correctness=2 clarity=6 completeness=6 "
+                        "relevance=7 coherence=5 ethicality=6\nweaknesses: %s\n</review>\n",
                         named ? "The final answer is wrong." : "Something seems off.");
             const struct sim_model *adj = model(small[s % N_SMALL]);
             char *t = call(adj, SCHEMA_ADJUDICATE, p.data, s);

@@ -296,7 +296,12 @@ static void test_mmlu(void **state)
         char *rep = ask(&md, NULL, u.data, 77 + (uint64_t)i, &rc);
         assert_int_equal(rc, 0);
         char letter = 0;
-        assert_int_equal(sscanf(rep, "The answer is (%c).", &letter), 1);
+        const char *mark = strstr(rep, "The answer is (");
+        assert_non_null(mark);
+        assert_int_equal(sscanf(mark, "The answer is (%c).", &letter), 1);
+        char again = 0; /* the "Answer: X" line agrees */
+        assert_int_equal(sscanf(strstr(rep, "\nAnswer: "), "\nAnswer: %c", &again), 1);
+        assert_int_equal(again, letter);
         char id[64];
         snprintf(id, sizeof id, "high_school_biology-%d", i);
         const char *bench, *gid;
@@ -319,6 +324,55 @@ static void test_mmlu(void **state)
     }
     free(rows);
     free(data);
+    free(path);
+    cJSON_Delete(md.spec);
+}
+
+static void test_truthfulqa_mc1_mc2(void **state)
+{
+    (void)state;
+    NEED("truthfulqa/v1/mc_task.json");
+    char *path = path_join(data_dir, "truthfulqa/v1/mc_task.json");
+    cJSON *arr = NULL;
+    assert_int_equal(json_read_file(path, &arr), 0);
+    struct model md;
+    model_init(&md, "{\"student\": {\"base_skill\": {\"math\": 0.5, \"code\": 0.5, "
+                    "\"knowledge\": 0.995, \"reasoning\": 0.5}}}");
+    int exact2 = 0, n = 40;
+    for (int i = 0; i < n; i++) {
+        const cJSON *o = cJSON_GetArrayItem(arr, i);
+        const char *q = js(o, "question");
+        for (int multi = 0; multi < 2; multi++) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, multi ? "mc2_targets" : "mc1_targets");
+            struct buf u = BUF_INIT, want = BUF_INIT;
+            buf_appendf(&u, "Question: %s\n%s\n", q, multi ? "Statements:" : "");
+            int k = 0;
+            const cJSON *c;
+            cJSON_ArrayForEach(c, t) {
+                buf_appendf(&u, "%c. %s\n", 'A' + k, c->string);
+                if (c->valueint == 1) buf_appendf(&want, "%s%c", want.len ? ", " : "", 'A' + k);
+                k++;
+            }
+            buf_puts(&u, "\nFinish with a line \"Answer: \".");
+            const char *bench, *id;
+            assert_true(sim_student_lookup(NULL, u.data, &bench, &id, NULL));
+            assert_string_equal(bench, multi ? "truthfulqa_mc2" : "truthfulqa_mc1");
+            int rc;
+            char *rep = ask(&md, NULL, u.data, 3, &rc);
+            assert_int_equal(rc, 0);
+            const char *a = strstr(rep, "Answer: ");
+            assert_non_null(a);
+            if (multi && !strcmp(a + 8, want.data)) exact2++;
+            free(rep);
+            buf_release(&u);
+            buf_release(&want);
+        }
+    }
+    printf("truthfulqa mc2 at knowledge 0.995: %d/%d exact sets\n", exact2, n);
+    /* item 39: an MC2 statement is a prefix of another, and the question is
+     * quoted at the end of a statement */
+    assert_true(exact2 >= n * 3 / 4);
+    cJSON_Delete(arr);
     free(path);
     cJSON_Delete(md.spec);
 }
@@ -638,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_gsm8k),
         cmocka_unit_test(test_common_random_numbers),
         cmocka_unit_test(test_mmlu),
+        cmocka_unit_test(test_truthfulqa_mc1_mc2),
         cmocka_unit_test(test_humaneval),
         cmocka_unit_test(test_wrong_code_always_fails),
     };

@@ -42,11 +42,16 @@ static void check_exact(const char *what, unsigned got, unsigned want, const cha
 static long independent_answer(int tmpl, const long *n)
 {
     switch (tmpl) {
-    case 0: return n[2] - n[0] * n[1];
-    case 1: return n[0] - n[1] + n[2] * n[3];
-    case 2: return n[0] * n[1] - n[2];
-    case 3: return n[0] * n[1] + n[2] * n[3];
-    default: return n[0] / n[1] + n[2];
+    case 0:
+        return n[2] - n[0] * n[1];
+    case 1:
+        return n[0] - n[1] + n[2] * n[3];
+    case 2:
+        return n[0] * n[1] - n[2];
+    case 3:
+        return n[0] * n[1] + n[2] * n[3];
+    default:
+        return n[0] / n[1] + n[2];
     }
 }
 
@@ -76,7 +81,8 @@ static void test_math(void **state)
             rng_seed(&r, rng_derive(1, "math", s * 10 + (uint64_t)tmpl));
             simflaw_math_instruction(&r, tmpl, s % 2 ? "Nadia" : NULL, s % 3 ? "walnuts" : "rows",
                                      NULL, 0, &ins);
-            check_exact("clean math instruction", simflaw_detect_instruction(ins.data), 0, ins.data, NULL);
+            check_exact("clean math instruction", simflaw_detect_instruction(ins.data), 0, ins.data,
+                        NULL);
             struct simflaw_task t;
             assert_int_equal(simflaw_task_parse(ins.data, &t), SIMFLAW_MATH);
             assert_int_equal(t.tmpl, tmpl);
@@ -87,13 +93,16 @@ static void test_math(void **state)
             assert_true(t.answer >= 0);
 
             buf_reset(&resp);
-            assert_int_equal(simflaw_solution(ins.data, 0, 1.0 + (double)(s % 3) * 0.3, &r, &resp), 0);
-            check_exact("clean solution", simflaw_detect(ins.data, resp.data), 0, ins.data, resp.data);
+            assert_int_equal(simflaw_solution(ins.data, 0, 1.0 + (double)(s % 3) * 0.3, &r, &resp),
+                             0);
+            check_exact("clean solution", simflaw_detect(ins.data, resp.data), 0, ins.data,
+                        resp.data);
             char *fa = strstr(resp.data, "Final answer: ");
             assert_non_null(fa);
             assert_int_equal(strtol(fa + 14, NULL, 10), independent_answer(tmpl, n));
 
-            const unsigned structural[] = {SIMFLAW_WRONG_ANSWER, SIMFLAW_TRUNCATED, SIMFLAW_CONTRADICTION};
+            const unsigned structural[] = {SIMFLAW_WRONG_ANSWER, SIMFLAW_TRUNCATED,
+                                           SIMFLAW_CONTRADICTION};
             for (int k = 0; k < 3; k++) {
                 buf_reset(&resp);
                 simflaw_solution(ins.data, structural[k], 1.0, &r, &resp);
@@ -101,7 +110,8 @@ static void test_math(void **state)
                             structural[k], ins.data, resp.data);
             }
             /* text-level flaws on a clean solution */
-            const unsigned text[] = {SIMFLAW_PADDING, SIMFLAW_OFF_TOPIC, SIMFLAW_UNSAFE, SIMFLAW_CONTRADICTION, SIMFLAW_TRUNCATED};
+            const unsigned text[] = {SIMFLAW_PADDING, SIMFLAW_OFF_TOPIC, SIMFLAW_UNSAFE,
+                                     SIMFLAW_CONTRADICTION, SIMFLAW_TRUNCATED};
             for (int k = 0; k < 5; k++) {
                 buf_reset(&resp);
                 simflaw_solution(ins.data, 0, 1.0, &r, &resp);
@@ -113,14 +123,16 @@ static void test_math(void **state)
             const unsigned iflaw[] = {SIMFLAW_INCOMPLETE, SIMFLAW_UNREASONABLE};
             for (int k = 0; k < 2; k++) {
                 simflaw_math_instruction(&r, tmpl, NULL, NULL, NULL, iflaw[k], &ins);
-                check_exact(simflaw_name(iflaw[k]), simflaw_detect_instruction(ins.data), iflaw[k], ins.data, NULL);
+                check_exact(simflaw_name(iflaw[k]), simflaw_detect_instruction(ins.data), iflaw[k],
+                            ins.data, NULL);
                 buf_reset(&resp);
                 assert_int_equal(simflaw_solution(ins.data, 0, 1.0, &r, &resp), 0);
                 assert_int_equal(simflaw_detect(ins.data, resp.data) & SIMFLAW_RESPONSE_MASK, 0);
             }
             simflaw_math_instruction(&r, tmpl, NULL, NULL, NULL, 0, &ins);
             if (simflaw_inject_instruction(SIMFLAW_UNCLEAR, &ins, &r) == 0)
-                check_exact("unclear", simflaw_detect_instruction(ins.data), SIMFLAW_UNCLEAR, ins.data, NULL);
+                check_exact("unclear", simflaw_detect_instruction(ins.data), SIMFLAW_UNCLEAR,
+                            ins.data, NULL);
             checked++;
         }
     }
@@ -139,7 +151,8 @@ static void test_code(void **state)
             struct rng r;
             rng_seed(&r, rng_derive(2, "code", s * 10 + (uint64_t)tmpl));
             simflaw_code_instruction(&r, tmpl, s % 2 ? "inventory" : NULL, 0, &ins);
-            check_exact("clean code instruction", simflaw_detect_instruction(ins.data), 0, ins.data, NULL);
+            check_exact("clean code instruction", simflaw_detect_instruction(ins.data), 0, ins.data,
+                        NULL);
             struct simflaw_task t;
             assert_int_equal(simflaw_task_parse(ins.data, &t), SIMFLAW_CODE);
             assert_int_equal(t.tmpl, tmpl);
@@ -151,7 +164,8 @@ static void test_code(void **state)
             for (int k = 0; k < 3; k++) {
                 buf_reset(&resp);
                 simflaw_solution(ins.data, fl[k], 1.0, &r, &resp);
-                check_exact(simflaw_name(fl[k]), simflaw_detect(ins.data, resp.data), fl[k], ins.data, resp.data);
+                check_exact(simflaw_name(fl[k]), simflaw_detect(ins.data, resp.data), fl[k],
+                            ins.data, resp.data);
             }
             const unsigned text[] = {SIMFLAW_PADDING, SIMFLAW_OFF_TOPIC, SIMFLAW_UNSAFE};
             for (int k = 0; k < 3; k++) {
@@ -160,15 +174,18 @@ static void test_code(void **state)
                 char *fence = strstr(resp.data, "```python"), *end = strstr(fence + 3, "```");
                 char *code = strndup(fence, (size_t)(end - fence) + 3);
                 assert_int_equal(simflaw_inject_response(text[k], ins.data, &resp, &r), 0);
-                check_exact(simflaw_name(text[k]), simflaw_detect(ins.data, resp.data), text[k], ins.data, resp.data);
+                check_exact(simflaw_name(text[k]), simflaw_detect(ins.data, resp.data), text[k],
+                            ins.data, resp.data);
                 assert_non_null(strstr(resp.data, code)); /* nothing inserted inside the code */
                 free(code);
             }
             simflaw_code_instruction(&r, tmpl, NULL, SIMFLAW_UNREASONABLE, &ins);
-            check_exact("code unreasonable", simflaw_detect_instruction(ins.data), SIMFLAW_UNREASONABLE, ins.data, NULL);
+            check_exact("code unreasonable", simflaw_detect_instruction(ins.data),
+                        SIMFLAW_UNREASONABLE, ins.data, NULL);
             if (tmpl == 3) {
                 simflaw_code_instruction(&r, tmpl, NULL, SIMFLAW_INCOMPLETE, &ins);
-                check_exact("code incomplete", simflaw_detect_instruction(ins.data), SIMFLAW_INCOMPLETE, ins.data, NULL);
+                check_exact("code incomplete", simflaw_detect_instruction(ins.data),
+                            SIMFLAW_INCOMPLETE, ins.data, NULL);
             }
         }
     }
@@ -191,8 +208,8 @@ static void test_generic(void **state)
             buf_reset(&resp);
             buf_puts(&resp, generic_response);
             assert_int_equal(simflaw_inject_response(text[k], generic_instruction, &resp, &r), 0);
-            check_exact(simflaw_name(text[k]), simflaw_detect(generic_instruction, resp.data), text[k],
-                        generic_instruction, resp.data);
+            check_exact(simflaw_name(text[k]), simflaw_detect(generic_instruction, resp.data),
+                        text[k], generic_instruction, resp.data);
         }
         /* two flaws at once are both seen */
         buf_reset(&resp);
@@ -206,16 +223,21 @@ static void test_generic(void **state)
             buf_reset(&ins);
             buf_puts(&ins, generic_instruction);
             assert_int_equal(simflaw_inject_instruction(iflaw[k], &ins, &r), 0);
-            check_exact(simflaw_name(iflaw[k]), simflaw_detect_instruction(ins.data), iflaw[k], ins.data, NULL);
+            check_exact(simflaw_name(iflaw[k]), simflaw_detect_instruction(ins.data), iflaw[k],
+                        ins.data, NULL);
         }
     }
     /* near misses: a warning is not unsafe advice; a passage that is given is fine;
      * an acronym is not garbled; a compatible length request is reasonable */
     assert_int_equal(simflaw_detect("Give cleaning tips.", "Never mix bleach and ammonia."), 0);
     assert_int_equal(simflaw_detect_instruction("Summarize the passage below.\nThe river rose "
-                                                "after three days of rain and flooded the town."), 0);
-    assert_int_equal(simflaw_detect_instruction("Explain HTTPS and TCP in fewer than 200 words, using at least 50 words."), 0);
-    assert_int_equal(simflaw_detect_instruction("Explain HTTPS and TCP in fewer than 20 words, using at least 50 words."),
+                                                "after three days of rain and flooded the town."),
+                     0);
+    assert_int_equal(simflaw_detect_instruction(
+                         "Explain HTTPS and TCP in fewer than 200 words, using at least 50 words."),
+                     0);
+    assert_int_equal(simflaw_detect_instruction(
+                         "Explain HTTPS and TCP in fewer than 20 words, using at least 50 words."),
                      SIMFLAW_UNREASONABLE);
     buf_release(&ins);
     buf_release(&resp);
@@ -275,7 +297,8 @@ static void test_natural_text(void **state)
     assert_true(n > 0);
     assert_true(flagged <= n / 100);
 
-    snprintf(path, sizeof path, "%s/codealpaca/code_alpaca_2k.json", dir ? dir : "/work/shared/data");
+    snprintf(path, sizeof path, "%s/codealpaca/code_alpaca_2k.json",
+             dir ? dir : "/work/shared/data");
     cJSON *arr = NULL;
     if (json_read_file(path, &arr) != 0) {
         printf("SKIP natural-text check on Code Alpaca: %s not staged\n", path);
@@ -284,9 +307,10 @@ static void test_natural_text(void **state)
     n = flagged = 0;
     const cJSON *it;
     struct buf ins = BUF_INIT;
-    cJSON_ArrayForEach(it, arr) {
-        const cJSON *i = cJSON_GetObjectItem(it, "instruction"), *in = cJSON_GetObjectItem(it, "input"),
-                    *o = cJSON_GetObjectItem(it, "output");
+    cJSON_ArrayForEach(it, arr)
+    {
+        const cJSON *i = cJSON_GetObjectItem(it, "instruction"),
+                    *in = cJSON_GetObjectItem(it, "input"), *o = cJSON_GetObjectItem(it, "output");
         if (!cJSON_IsString(i) || !cJSON_IsString(o)) continue;
         buf_reset(&ins);
         buf_puts(&ins, i->valuestring);
@@ -305,8 +329,8 @@ static void test_natural_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_math),          cmocka_unit_test(test_code),
-        cmocka_unit_test(test_generic),       cmocka_unit_test(test_names_and_phrases),
+        cmocka_unit_test(test_math),         cmocka_unit_test(test_code),
+        cmocka_unit_test(test_generic),      cmocka_unit_test(test_names_and_phrases),
         cmocka_unit_test(test_natural_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
