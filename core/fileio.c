@@ -14,19 +14,38 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-static int read_gz(const char *path, char **data, size_t *len)
+/* Inflate a gzip stream held in memory (concatenated members allowed). */
+static int inflate_gz(const char *path, const unsigned char *in, size_t n, char **data,
+                      size_t *len)
 {
-    gzFile g = gzopen(path, "rb");
-    if (!g) return err(GRA_EIO, "cannot open %s: %s", path, strerror(errno));
     struct buf b = BUF_INIT;
-    char blk[65536];
-    int n;
-    while ((n = gzread(g, blk, sizeof blk)) > 0) buf_append(&b, blk, (size_t)n);
-    int bad = n < 0;
-    gzclose(g);
-    if (bad) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return err(GRA_EIO, "%s: zlib init failed", path);
+    z.next_in = (unsigned char *)in;
+    z.avail_in = (uInt)n;
+    unsigned char blk[65536];
+    int zrc = Z_OK;
+    for (;;) {
+        z.next_out = blk;
+        z.avail_out = sizeof blk;
+        zrc = inflate(&z, Z_NO_FLUSH);
+        buf_append(&b, blk, sizeof blk - z.avail_out);
+        if (zrc == Z_STREAM_END) {
+            if (z.avail_in == 0) break;
+            inflateReset(&z); /* another gzip member follows */
+            continue;
+        }
+        if (zrc != Z_OK) break;
+        if (z.avail_in == 0 && z.avail_out != 0) {
+            zrc = Z_DATA_ERROR; /* input ended inside a member */
+            break;
+        }
+    }
+    inflateEnd(&z);
+    if (zrc != Z_STREAM_END) {
         buf_release(&b);
-        return err(GRA_EIO, "%s: corrupt gzip stream", path);
+        return err(GRA_EIO, "%s: corrupt or truncated gzip stream", path);
     }
     *data = buf_detach(&b, len);
     return 0;
@@ -34,15 +53,10 @@ static int read_gz(const char *path, char **data, size_t *len)
 
 int fileio_read(const char *path, char **data, size_t *len)
 {
+    /* read everything first (works for pipes and /dev/fd paths), then inflate
+     * if the bytes are gzip */
     FILE *f = fopen(path, "rb");
     if (!f) return err(GRA_EIO, "cannot open %s: %s", path, strerror(errno));
-    unsigned char magic[2] = {0, 0};
-    size_t m = fread(magic, 1, 2, f);
-    if (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-        fclose(f);
-        return read_gz(path, data, len);
-    }
-    rewind(f);
     struct buf b = BUF_INIT;
     char blk[65536];
     size_t n;
@@ -52,6 +66,12 @@ int fileio_read(const char *path, char **data, size_t *len)
     if (bad) {
         buf_release(&b);
         return err(GRA_EIO, "cannot read %s", path);
+    }
+    const unsigned char *u = (const unsigned char *)b.data;
+    if (b.len >= 2 && u[0] == 0x1f && u[1] == 0x8b) {
+        int rc = inflate_gz(path, u, b.len, data, len);
+        buf_release(&b);
+        return rc;
     }
     *data = buf_detach(&b, len);
     return 0;

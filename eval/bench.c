@@ -472,8 +472,9 @@ static void push(struct load *L, char *id, cJSON *record, cJSON *vars, char *gol
         struct bench_exemplar *x = &b->exemplars[b->n_exemplars++];
         x->group = L->group ? xstrdup(L->group) : NULL;
         x->vars = vars;
-        /* an exemplar's answer: the MC marker form, else the gold output */
-        x->target = (b->family == BENCH_MC) ? mc_gold_output(gold_index)
+        /* an exemplar's answer: the "Answer: X" line the MC templates ask
+         * for, else the gold output */
+        x->target = (b->family == BENCH_MC) ? xasprintf("Answer: %c", 'A' + gold_index)
                                             : xstrdup(gold_output ? gold_output : "");
         free(id);
         cJSON_Delete(record);

@@ -322,6 +322,7 @@ static void close_others(int a, int b, int c)
             }
     unsigned lo = 3;
     for (int i = 0; i <= 3; i++) {
+        if (lo < 3) lo = 3;
         unsigned hi = i < 3 ? (unsigned)k[i] : ~0U; /* close [lo, hi) */
         if (hi > lo) {
 #ifdef SYS_close_range

@@ -894,12 +894,14 @@ static void reply_gsm8k(const struct sitem *it, bool right, struct rng *r, struc
     else put_nearby_number(o, ans, r);
 }
 
-/* A wrong MATH answer: the last digit run changed, else "+1" appended. */
+/* A wrong MATH answer: the first digit run changed (not the last: that may
+ * sit in a unit, "5\text{ cm}^2", which normalisers strip), else "+1"
+ * appended. */
 static void put_wrong_math(struct buf *o, const char *ans, struct rng *r)
 {
     const char *last = NULL, *le = NULL;
-    for (const char *p = ans; *p; p++) {
-        if (isdigit((unsigned char)*p) && (p == ans || !isdigit((unsigned char)p[-1]))) {
+    for (const char *p = ans; *p && !last; p++) {
+        if (isdigit((unsigned char)*p)) {
             last = p;
             for (le = p; isdigit((unsigned char)*le); le++) {
             }

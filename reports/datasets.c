@@ -898,6 +898,25 @@ static void cost_compare(struct report_ctx *ctx, cJSON *list)
             cJSON_AddItemToObject(o, "gra_tokens", jnum(ta * n));
             cJSON_AddItemToObject(o, "baseline_tokens", jnum(tb * n));
             cJSON_AddItemToObject(o, "tokens_ratio", jnum(tb > 0 ? ta / tb : NAN));
+            /* the same per role: where the committee's extra calls go */
+            cJSON *pr = cJSON_AddObjectToObject(o, "per_role");
+            const cJSON *ra = cJSON_GetObjectItemCaseSensitive(ca, "per_role"),
+                        *rb = cJSON_GetObjectItemCaseSensitive(cb, "per_role"), *e;
+            cJSON_ArrayForEach(e, ra)
+            {
+                cJSON *x = cJSON_AddObjectToObject(pr, e->string);
+                const cJSON *eb = cJSON_GetObjectItemCaseSensitive(rb, e->string);
+                cJSON_AddItemToObject(x, "gra_flops", jnum(jget_num(e, "flops_per_kept", NAN) * n));
+                cJSON_AddItemToObject(x, "baseline_flops",
+                                      jnum(eb ? jget_num(eb, "flops_per_kept", NAN) * n : 0.0));
+            }
+            cJSON_ArrayForEach(e, rb) if (!cJSON_GetObjectItemCaseSensitive(ra, e->string))
+            {
+                cJSON *x = cJSON_AddObjectToObject(pr, e->string);
+                cJSON_AddNumberToObject(x, "gra_flops", 0.0);
+                cJSON_AddItemToObject(x, "baseline_flops",
+                                      jnum(jget_num(e, "flops_per_kept", NAN) * n));
+            }
             cJSON_AddItemToArray(cmp, o);
         }
     }

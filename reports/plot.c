@@ -603,6 +603,81 @@ static const cJSON *grid_value(const cJSON *d, const char *param, const char *me
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "grid"), param);
 }
 
+/* ---- figure 8: cost per kept record by role, stacked per dataset ---- */
+static int fig_cost_roles(struct report_ctx *ctx, cJSON *figs)
+{
+    const cJSON *ds = datasets_of(ctx), *d, *e;
+    /* the roles, in order of first appearance */
+    char *roles[16];
+    int nr = 0, nd = 0;
+    bool flops = true;
+    cJSON_ArrayForEach(d, ds)
+    {
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(d, "cost"), "per_role");
+        if (cJSON_GetArraySize(pr) == 0) continue;
+        nd++;
+        cJSON_ArrayForEach(e, pr)
+        {
+            if (!isfinite(jget_num(e, "flops_per_kept", NAN))) flops = false;
+            int k = 0;
+            while (k < nr && strcmp(roles[k], e->string)) k++;
+            if (k == nr && nr < 16) roles[nr++] = e->string;
+        }
+    }
+    if (nd == 0 || nr == 0) return 0;
+    const char *what = flops ? "flops_per_kept" : "tokens_per_kept";
+    struct fig f;
+    static const char *const cols[] = {"dataset", "role", "per_kept_record", "stacked_top", NULL};
+    fig_init(&f, ctx, "cost_roles",
+             flops ? "FLOPs per kept record by role" : "Tokens per kept record by role", cols);
+    /* one block per role: x = dataset index, stacked by cumulative sums */
+    double *base = xcalloc((size_t)nd, sizeof *base);
+    char **names = xcalloc((size_t)nd, sizeof *names);
+    for (int r = 0; r < nr; r++) {
+        fig_block(&f);
+        int i = 0;
+        cJSON_ArrayForEach(d, ds)
+        {
+            const cJSON *pr = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(d, "cost"), "per_role");
+            if (cJSON_GetArraySize(pr) == 0) continue;
+            names[i] = (char *)jget_str(d, "name");
+            double v = jget_num(cJSON_GetObjectItemCaseSensitive(pr, roles[r]), what, 0);
+            if (!isfinite(v)) v = 0;
+            base[i] += v;
+            fig_row(&f, "ssdd", names[i], roles[r], v, base[i]);
+            i++;
+        }
+    }
+    gp_head(&f, 900, 520);
+    struct buf *g = &f.gp;
+    buf_appendf(
+        g,
+        "set ylabel \"%s per kept record\"\nset style fill solid 0.8 border -1\nset boxwidth 0.6\n"
+        "set grid ytics\nset key outside right top\nset yrange [0:*]\nset xrange [-0.6:%f]\nset "
+        "xtics (",
+        flops ? "FLOPs" : "tokens", nd - 0.4);
+    for (int i = 0; i < nd; i++) {
+        if (i) buf_puts(g, ", ");
+        gp_quote(g, names[i]);
+        buf_appendf(g, " %d", i);
+    }
+    /* stacked bars: each role's box reaches its cumulative top (column 4);
+     * drawn from the top role down so the lower roles cover the rest */
+    buf_puts(g, ")\nplot ");
+    for (int r = nr - 1; r >= 0; r--) {
+        buf_appendf(g, "%sdata index %d using ($0):4 with boxes lc %d title ",
+                    r == nr - 1 ? "" : ", \\\n  ", r, r + 1);
+        gp_quote(g, roles[r]);
+    }
+    buf_puts(g, "\n");
+    gp_tail(&f, 900, 520);
+    free(base);
+    free(names);
+    return fig_finish(&f, figs, "Synthesis cost per kept record, split by role (stacked).");
+}
+
 /* qsort has no context argument: the parameter being sorted on */
 static const char *abl_param, *abl_method;
 
@@ -751,6 +826,7 @@ int figures_make(struct report_ctx *ctx)
     if ((rc = fig_scores(ctx, figs))) return rc;
     if ((rc = fig_ablation(ctx, figs))) return rc;
     if ((rc = fig_cost(ctx, figs))) return rc;
+    if ((rc = fig_cost_roles(ctx, figs))) return rc;
     if (!ctx->cfg.plots)
         report_note(ctx, "report.plots is false: figure scripts written, gnuplot not run");
     return 0;

@@ -30,14 +30,22 @@
  * per-call seeds) is drawn when it is created, from rng_derive(config seed,
  * "sample", index), so results do not depend on completion order.
  *
+ * Two drivers run the same steps: round_run() (the normal path) keeps a
+ * whole round in one event loop, finalizing a wave in callbacks and starting
+ * the next wave as soon as the previous one has passed dedup (its enrichment
+ * overlaps the new samples); wave_step() runs one step at a time and is what
+ * shards and --merge use. Both write the same checkpoints (the e2e test
+ * compares a sharded run with a normal one byte for byte).
+ *
  * Durability (why kill -9 + rerun == an uninterrupted run, byte for byte):
- *   - a finished sample is appended whole to the step's JOURNAL
- *     (state/NAME/step-K.journal.jsonl, jsonl_writer, flushed); a torn last
- *     line is cut on restart (jsonl_repair_tail) and that sample re-run;
+ *   - a finished sample is appended whole to a JOURNAL (state/NAME/
+ *     round-R.journal.jsonl or step-K.*.jsonl, flushed); a torn last line is
+ *     cut on restart (jsonl_repair_tail) and that sample re-run;
  *   - the outcome of a sample is a pure function of (pool at step start,
  *     index, config, replies), and replies come back from the call cache;
- *   - finalizing reads the step's journal(s) back sorted by index, so a fresh
- *     and a resumed run feed identical bytes into dedup and enrichment;
+ *   - finalizing uses the journal entries (as parsed back from their
+ *     lines) sorted by index, so a fresh and a resumed run feed identical
+ *     bytes into dedup and enrichment;
  *   - a finalized step is written atomically as state/NAME/step-K.json (+ the
  *     embeddings of what entered the dedup index, step-K.emb); on restart the
  *     checkpoints are replayed through the same apply function;
@@ -2141,7 +2149,7 @@ static void rr_dedup_and_enrich(struct round_run *rr)
 static void rr_embedded(void *ud)
 {
     struct round_run *rr = ud;
-    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f embedded\n", now_s());
+    log_debug("synth: %.3f wave embedded", now_s());
     int rc = embed_collect(&rr->f.es, rr->f.ecalls, &rr->f.emb);
     if (rc) {
         rr_fail(rr, rc);
@@ -2153,7 +2161,8 @@ static void rr_embedded(void *ud)
 static void rr_begin_finalize(struct round_run *rr)
 {
     struct ds *ds = rr->ds;
-    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f finalize begin wave %ld-%ld\n", now_s(), rr->wfirst, rr->wend);
+    log_debug("synth %s: %.3f wave %ld-%ld complete, finalizing", ds->dc->name, now_s(),
+              rr->w.first + rr->wfirst, rr->w.first + rr->wend - 1);
     rr->finalizing = true;
     long n = rr->wend - rr->wfirst;
     fin_prepare(ds, &rr->f, ds->step, rr->w.first + rr->wfirst, n, rr->entries + rr->wfirst);
@@ -2173,7 +2182,7 @@ static void rr_begin_finalize(struct round_run *rr)
 
 static void rr_enriched(struct round_run *rr)
 {
-    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f enriched\n", now_s());
+    log_debug("synth: %.3f wave enriched", now_s());
     if (rr->ds->ctx->stop_flag && *rr->ds->ctx->stop_flag) {
         rr_fail(rr, GRA_EINTR);
         return;
@@ -2219,7 +2228,8 @@ static void rr_finish(struct round_run *rr)
 /* Run the rest of the current round from a wave of n samples at next_index. */
 static int round_run(struct ds *ds, long n)
 {
-    if (getenv("GRA_SYNTH_TRACE")) fprintf(stderr, "%.3f round_run start\n", now_s());
+    log_debug("synth %s: %.3f round %d from sample %ld (%ld)", ds->dc->name, now_s(), ds->round,
+              ds->next_index, n);
     const struct dataset_cfg *dc = ds->dc;
     struct round_run *rr = xcalloc(1, sizeof *rr);
     long target = round_target(ds, ds->round);

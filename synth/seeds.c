@@ -254,7 +254,7 @@ int seeds_load(const struct seed_file_cfg *files, int n_files, bool fail_on_bad,
             }
         }
         all = xrealloc(all, (size_t)(n_all + keep + 1) * sizeof *all);
-        memcpy(all + n_all, L.v, (size_t)keep * sizeof *all);
+        if (keep > 0) memcpy(all + n_all, L.v, (size_t)keep * sizeof *all);
         n_all += (int)keep;
         free(L.v);
     }

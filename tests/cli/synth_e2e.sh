@@ -165,7 +165,10 @@ fi
 # ---- 5. kill -9 at random moments, then finish
 C=$TMP/c
 kills=0
-for t in 0.4 1.1 0.8 2.0; do
+times=""
+for k in 1 2 3 4; do
+    t=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.1 + 1.5 * r / 32768 }')
+    times="$times $t"
     synth --out "$C" >/dev/null 2>&1 &
     pid=$!
     sleep "$t"
@@ -173,9 +176,27 @@ for t in 0.4 1.1 0.8 2.0; do
     wait "$pid" 2>/dev/null
 done
 if out=$(synth --out "$C" 2>&1) && out=$(same "$A" "$C" 2>&1); then
-    ok "kill -9 x$kills then rerun equals the uninterrupted run"
+    ok "kill -9 x$kills (after${times} s) then rerun equals the uninterrupted run"
 else
-    bad "kill -9 x$kills then rerun equals the uninterrupted run" "$out"
+    bad "kill -9 x$kills (after${times} s) then rerun equals the uninterrupted run" "$out"
+fi
+
+# ---- 5b. SIGINT: exit 130, then the same command finishes equal
+I=$TMP/i
+synth --out "$I" >/dev/null 2>"$TMP/int.err" &
+pid=$!
+sleep 0.6
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ $rc -eq 130 ] || [ $rc -eq 0 ]; then
+    if out=$(synth --out "$I" 2>&1) && out=$(same "$A" "$I" 2>&1); then
+        ok "SIGINT (exit $rc) then rerun equals the uninterrupted run"
+    else
+        bad "SIGINT then rerun equals the uninterrupted run" "$out"
+    fi
+else
+    bad "SIGINT exits 130" "exit $rc: $(cat "$TMP/int.err")"
 fi
 
 # ---- 6. shards + merge
