@@ -135,7 +135,10 @@ static int cmd_run(int argc, char **argv)
     }
     if (has_eval) {
         char *evdir = path_join(out, "eval");
-        char *a[] = {"eval", cfgpath, "--out", evdir, "--run", (char *)out, rp, NULL};
+        /* simulated students trained on this run's datasets resolve their
+         * "trained_on" paths against the run directory */
+        setenv("GRA_RUN_DIR", out, 1);
+        char *a[] = {"eval", cfgpath, "--out", evdir, rp, NULL};
         rc = run_stage("eval", cmd_eval, a);
         free(evdir);
         if (rc) return rc;

@@ -68,6 +68,8 @@ struct sitem {
     char **opts;  /* MC: normalised option texts */
     int nopts, gold_idx;
     unsigned long gold_mask; /* K_MC_MULTI: true options */
+    char **tests; /* MBPP: normalised test asserts (evidence, not required) */
+    int ntests;
 };
 
 struct sindex {
@@ -287,7 +289,16 @@ static void rec_mbpp(struct sindex *x, const char *bench, long line, const cJSON
     struct sitem *it = add_item(x, bench, id, SIM_DOM_CODE, K_MBPP, q);
     if (!it) return;
     it->gold = crlf_to_lf(code);
-    it->entry = mbpp_entry_of(it->gold, cJSON_GetObjectItemCaseSensitive(o, "test_list"));
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(o, "test_list");
+    it->entry = mbpp_entry_of(it->gold, tl);
+    /* MBPP and its sanitized subset share tasks whose tests differ: the tests
+     * a prompt shows tell them apart */
+    int nt = cJSON_GetArraySize(tl);
+    it->tests = xcalloc((size_t)(nt > 0 ? nt : 1), sizeof *it->tests);
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tl) {
+        if (cJSON_IsString(t)) it->tests[it->ntests++] = norm_dup(t->valuestring, NULL);
+    }
 }
 
 static void set_options(struct sitem *it, const char *const *texts, int n, int gold)
@@ -514,7 +525,8 @@ struct match {
 struct cand {
     const struct sitem *it;
     size_t pos, end;
-    int nopt;
+    int nopt;  /* options, or for MBPP tests, present after the question */
+    int total; /* options or tests the item has */
 };
 
 /* Every verified occurrence of an item's question in p; then the rules:
@@ -545,11 +557,17 @@ static bool find_item(const struct sindex *x, const char *p, size_t len, struct 
                 if (cl == it->qlen && i + cl < len && p[i + cl] != ' ') continue;
                 int nopt = it->nopts ? options_found(it, p, len, i + cl, labels) : 0;
                 if (nopt < it->nopts) continue; /* MC: all options follow */
+                int total = it->nopts;
+                if (it->ntests) {
+                    total = it->ntests;
+                    for (int k = 0; k < it->ntests; k++)
+                        nopt += find_option(p, len, i + cl, it->tests[k], false) != (size_t)-1;
+                }
                 if (nc == capc) {
                     capc = capc ? capc * 2 : 16;
                     c = xrealloc(c, (size_t)capc * sizeof *c);
                 }
-                c[nc++] = (struct cand){it, i, i + cl, nopt};
+                c[nc++] = (struct cand){it, i, i + cl, nopt, total};
             }
         }
     }
@@ -567,11 +585,14 @@ static bool find_item(const struct sindex *x, const char *p, size_t len, struct 
             continue;
         }
         if (c[a].pos < c[best].pos) continue;
-        /* same start: the larger share of its options present (TruthfulQA's
-         * MC1 options are a subset of its MC2 statements), then more options
-         * present, then the longer question */
-        long ra = (long)c[a].nopt * (c[best].it->nopts ? c[best].it->nopts : 1);
-        long rb = (long)c[best].nopt * (c[a].it->nopts ? c[a].it->nopts : 1);
+        /* same start: the larger share of its options (MBPP: tests) present
+         * (TruthfulQA's MC1 options are a subset of its MC2 statements; MBPP
+         * and its sanitized subset differ in tests), then more present, then
+         * the longer question */
+        long ra = c[a].total ? (long)c[a].nopt * (c[best].total ? c[best].total : 1)
+                             : (c[best].total ? c[best].total : 1);
+        long rb = c[best].total ? (long)c[best].nopt * (c[a].total ? c[a].total : 1)
+                                : (c[a].total ? c[a].total : 1);
         if (ra != rb) {
             if (ra > rb) best = a;
         } else if (c[a].nopt != c[best].nopt) {
