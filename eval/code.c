@@ -42,12 +42,18 @@
 const char *code_outcome_name(int outcome)
 {
     switch (outcome) {
-    case CODE_PASSED: return "passed";
-    case CODE_FAILED: return "failed";
-    case CODE_TIMEOUT: return "timeout";
-    case CODE_LIMIT: return "limit";
-    case CODE_NO_CODE: return "no_code";
-    case CODE_SANDBOX_ERROR: return "sandbox_error";
+    case CODE_PASSED:
+        return "passed";
+    case CODE_FAILED:
+        return "failed";
+    case CODE_TIMEOUT:
+        return "timeout";
+    case CODE_LIMIT:
+        return "limit";
+    case CODE_NO_CODE:
+        return "no_code";
+    case CODE_SANDBOX_ERROR:
+        return "sandbox_error";
     }
     return "unknown";
 }
@@ -131,8 +137,7 @@ static bool defines(const char *s, const char *e, const char *name)
             (size_t)(e - p) > nl + 4 && !strncmp(p, "def ", 4)) {
             const char *q = p + 4;
             while (q < e && *q == ' ') q++;
-            if ((size_t)(e - q) > nl && !strncmp(q, name, nl) &&
-                (q[nl] == '(' || q[nl] == ' '))
+            if ((size_t)(e - q) > nl && !strncmp(q, name, nl) && (q[nl] == '(' || q[nl] == ' '))
                 return true;
         }
     }
@@ -189,9 +194,12 @@ static char *extract_chat(const char *out, const char *entry)
         p = after;
     }
     char *code = NULL;
-    if (have_py) code = xstrndup(first_py.start, (size_t)(first_py.end - first_py.start));
-    else if (have_first) code = xstrndup(first.start, (size_t)(first.end - first.start));
-    else if (looks_like_code(out)) code = xstrdup(out);
+    if (have_py)
+        code = xstrndup(first_py.start, (size_t)(first_py.end - first_py.start));
+    else if (have_first)
+        code = xstrndup(first.start, (size_t)(first.end - first.start));
+    else if (looks_like_code(out))
+        code = xstrdup(out);
     if (!code) return NULL;
     cut_main_guard(code);
     /* all blank? */
@@ -248,15 +256,18 @@ static char *mbpp_begin_done(const char *out)
     if (!e) e = b + strlen(b);
     while (b < e && isspace((unsigned char)*b)) b++;
     while (e > b && isspace((unsigned char)e[-1])) e--;
-    if (e - b >= 6 && !strncmp(b, "'''", 3) && !strncmp(e - 3, "'''", 3)) b += 3, e -= 3;
-    else if (e - b >= 2 && (*b == '\'' || *b == '"') && e[-1] == *b) b++, e--;
+    if (e - b >= 6 && !strncmp(b, "'''", 3) && !strncmp(e - 3, "'''", 3))
+        b += 3, e -= 3;
+    else if (e - b >= 2 && (*b == '\'' || *b == '"') && e[-1] == *b)
+        b++, e--;
     return e > b ? xstrndup(b, (size_t)(e - b)) : NULL;
 }
 
 static void put_str_lines(struct buf *b, const cJSON *arr)
 {
     const cJSON *x;
-    cJSON_ArrayForEach(x, arr) {
+    cJSON_ArrayForEach(x, arr)
+    {
         if (cJSON_IsString(x)) {
             buf_puts(b, x->valuestring);
             buf_putc(b, '\n');
@@ -276,8 +287,10 @@ char *code_extract(enum code_family family, const struct cJSON *item, const char
         const char *entry = item_str(item, "entry_point");
         if (!prompt || !test || !entry) return NULL;
         bool fenced = strstr(output, "```") != NULL;
-        if (output_is_completion && !fenced) code = extract_completion(output);
-        else code = extract_chat(output, entry);
+        if (output_is_completion && !fenced)
+            code = extract_completion(output);
+        else
+            code = extract_chat(output, entry);
         if (!code) return NULL;
         if (output_is_completion && !fenced) {
             bool blank = true;
@@ -316,8 +329,10 @@ char *code_extract(enum code_family family, const struct cJSON *item, const char
         }
         put_str_lines(&prog, tl);
     }
-    if (program) *program = buf_detach(&prog, NULL);
-    else buf_release(&prog);
+    if (program)
+        *program = buf_detach(&prog, NULL);
+    else
+        buf_release(&prog);
     return code;
 }
 
@@ -344,8 +359,10 @@ int code_score_batch_sandbox(struct code_job *jobs, int n, const struct code_opt
 {
     if (n <= 0) return 0;
     struct sandbox_opts so;
-    if (so_in) so = *so_in;
-    else memset(&so, 0, sizeof so);
+    if (so_in)
+        so = *so_in;
+    else
+        memset(&so, 0, sizeof so);
     if (o) {
         if (o->workers > 0) so.workers = o->workers;
         if (o->timeout_s > 0) so.timeout_s = o->timeout_s;
@@ -369,10 +386,11 @@ int code_score_batch_sandbox(struct code_job *jobs, int n, const struct code_opt
         map[m++] = i;
     }
     rc = sandbox_run_batch(sj, m, &so);
-    if (rc != 0) {
+    if (rc != 0) { /* nothing ran: no job keeps a verdict */
         for (int i = 0; i < n; i++) {
             free(jobs[i].extracted);
             jobs[i].extracted = NULL;
+            jobs[i].outcome = CODE_SANDBOX_ERROR;
         }
         goto out;
     }

@@ -18,10 +18,10 @@ enum code_family { CODE_HUMANEVAL, CODE_MBPP };
 
 enum code_outcome {
     CODE_PASSED = 0,
-    CODE_FAILED,      /* ran, a test failed or it raised */
-    CODE_TIMEOUT,     /* wall-clock or CPU limit */
-    CODE_LIMIT,       /* memory, file size, processes or output cap */
-    CODE_NO_CODE,     /* nothing extractable: counted as an extraction failure */
+    CODE_FAILED,        /* ran, a test failed or it raised */
+    CODE_TIMEOUT,       /* wall-clock or CPU limit */
+    CODE_LIMIT,         /* memory, file size, processes or output cap */
+    CODE_NO_CODE,       /* nothing extractable: counted as an extraction failure */
     CODE_SANDBOX_ERROR, /* the sandbox itself failed (not the program) */
 };
 const char *code_outcome_name(int outcome); /* "passed", "failed", ... */
@@ -35,9 +35,9 @@ struct code_job {
     bool output_is_completion; /* HumanEval: output continues the prompt (completion
                                   mode); false: a chat reply holding a full function */
     /* results */
-    int outcome;               /* enum code_outcome */
-    char *extracted;           /* the code actually run (heap, free()), NULL if none */
-    char *detail;              /* short failure detail: last stderr line (heap, free()) */
+    int outcome;     /* enum code_outcome */
+    char *extracted; /* the code actually run (heap, free()), NULL if none */
+    char *detail;    /* short failure detail: last stderr line (heap, free()) */
     double wall_ms;
 };
 
@@ -48,7 +48,8 @@ struct code_opts {
 };
 
 /* Score n jobs in place. 0, or GRA_E* if the sandbox cannot run at all (then no
- * job is marked). Free each job's strings with code_job_release(). */
+ * job is marked: every outcome is CODE_SANDBOX_ERROR, extracted and detail
+ * NULL). Free each job's strings with code_job_release(). */
 int code_score_batch(struct code_job *jobs, int n, const struct code_opts *o);
 void code_job_release(struct code_job *j);
 

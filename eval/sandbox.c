@@ -82,12 +82,21 @@ enum iso_mode {
 
 /* Steps reported on the setup pipe when they fail. */
 enum step {
-    STEP_SETSID = 1, STEP_DROP, STEP_UNSHARE, STEP_MAPS, STEP_MOUNT_WORKDIR,
-    STEP_CHDIR, STEP_FORK, STEP_STDIO, STEP_RLIMIT, STEP_PRCTL, STEP_EXEC,
+    STEP_SETSID = 1,
+    STEP_DROP,
+    STEP_UNSHARE,
+    STEP_MAPS,
+    STEP_MOUNT_WORKDIR,
+    STEP_CHDIR,
+    STEP_FORK,
+    STEP_STDIO,
+    STEP_RLIMIT,
+    STEP_PRCTL,
+    STEP_EXEC,
 };
 static const char *const step_names[] = {
-    "", "setsid", "drop privileges", "unshare", "uid/gid maps", "writable work dir",
-    "chdir", "fork", "stdio", "setrlimit", "prctl", "execve",
+    "",      "setsid", "drop privileges", "unshare",   "uid/gid maps", "writable work dir",
+    "chdir", "fork",   "stdio",           "setrlimit", "prctl",        "execve",
 };
 
 struct setup_msg {
@@ -118,19 +127,28 @@ struct child_plan {
 const char *sandbox_status_name(int status)
 {
     switch (status) {
-    case SANDBOX_PASSED: return "passed";
-    case SANDBOX_FAILED: return "failed";
-    case SANDBOX_TIMEOUT: return "timeout";
-    case SANDBOX_LIMIT: return "limit";
-    case SANDBOX_SIGNALED: return "signaled";
-    case SANDBOX_ERROR: return "sandbox_error";
+    case SANDBOX_PASSED:
+        return "passed";
+    case SANDBOX_FAILED:
+        return "failed";
+    case SANDBOX_TIMEOUT:
+        return "timeout";
+    case SANDBOX_LIMIT:
+        return "limit";
+    case SANDBOX_SIGNALED:
+        return "signaled";
+    case SANDBOX_ERROR:
+        return "sandbox_error";
     }
     return "unknown";
 }
 
 const char *sandbox_isolation_str(unsigned flags, char *buf, size_t n)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
         {SANDBOX_ISO_USERNS, "userns"}, {SANDBOX_ISO_NET, "net"},
         {SANDBOX_ISO_MOUNT, "mount"},   {SANDBOX_ISO_PID, "pid"},
         {SANDBOX_ISO_NOBODY, "nobody"},
@@ -187,7 +205,10 @@ static int sys_mount_setattr(const char *path, unsigned flags, uint64_t set, uin
     a.attr_clr = clr;
     return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &a, sizeof a);
 #else
-    (void)path; (void)flags; (void)set; (void)clr;
+    (void)path;
+    (void)flags;
+    (void)set;
+    (void)clr;
     errno = ENOSYS;
     return -1;
 #endif
@@ -201,8 +222,7 @@ static int setup_mounts(const char *dir)
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return 0;
     if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) != 0) return 0;
     if (sys_mount_setattr("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0) != 0) return 0;
-    if (sys_mount_setattr(dir, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-                          MOUNT_ATTR_RDONLY) != 0)
+    if (sys_mount_setattr(dir, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, MOUNT_ATTR_RDONLY) != 0)
         return -1;
     return SANDBOX_ISO_MOUNT;
 }
@@ -245,8 +265,8 @@ static void program_exec(const struct child_plan *p, unsigned flags)
     set_limit(RLIMIT_CORE, 0, 0, p->setup_w);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(p->setup_w, STEP_PRCTL);
 
-    /* Every inherited descriptor except 0-2 closes on exec (the parent may
-     * hold sockets, databases...). The setup pipe is already CLOEXEC. */
+        /* Every inherited descriptor except 0-2 closes on exec (the parent may
+         * hold sockets, databases...). The setup pipe is already CLOEXEC. */
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0)
 #endif
@@ -299,7 +319,7 @@ static void reap_all(pid_t group)
         int reaped = 0;
         pid_t r;
         while ((r = waitpid(-1, NULL, WNOHANG)) > 0) reaped++;
-        if (r < 0 && errno == ECHILD) return; /* no children at all */
+        if (r < 0 && errno == ECHILD) return;     /* no children at all */
         if (!listed && !reaped && fd < 0) return; /* cannot see them: give up */
         if (!reaped) {
             struct timespec ts = {0, 1000000};
@@ -356,8 +376,8 @@ static void monitor_main(const struct child_plan *p)
             if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(p->setup_w, STEP_PRCTL);
             if (getppid() != p->parent) _exit(127);
         }
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID |
-                    CLONE_NEWIPC | CLONE_NEWUTS) != 0)
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+                    CLONE_NEWUTS) != 0)
             child_fail(p->setup_w, STEP_UNSHARE);
         if (write_file("/proc/self/setgroups", "deny") != 0 ||
             write_file("/proc/self/uid_map", p->uid_map) != 0 ||
@@ -366,8 +386,7 @@ static void monitor_main(const struct child_plan *p)
         flags |= SANDBOX_ISO_USERNS | SANDBOX_ISO_NET | SANDBOX_ISO_PID;
         if (p->uid == NOBODY_ID) flags |= SANDBOX_ISO_NOBODY;
     } else if (p->mode == MODE_ROOTNS) {
-        if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-                    CLONE_NEWUTS) != 0)
+        if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
             child_fail(p->setup_w, STEP_UNSHARE);
         flags |= SANDBOX_ISO_NET | SANDBOX_ISO_PID | SANDBOX_ISO_NOBODY;
     } else if (p->root) {
@@ -447,8 +466,8 @@ static int probe_try(enum iso_mode mode)
         unsigned flags = 0;
         if (mode == MODE_USERNS) {
             if (root && (drop_to(uid, gid) != 0 || prctl(PR_SET_DUMPABLE, 1) != 0)) _exit(100);
-            if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID |
-                        CLONE_NEWIPC | CLONE_NEWUTS) != 0)
+            if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+                        CLONE_NEWUTS) != 0)
                 _exit(101);
             if (write_file("/proc/self/setgroups", "deny") != 0 ||
                 write_file("/proc/self/uid_map", uid_map) != 0 ||
@@ -457,8 +476,8 @@ static int probe_try(enum iso_mode mode)
             flags = SANDBOX_ISO_USERNS | SANDBOX_ISO_NET | SANDBOX_ISO_PID;
             if (root) flags |= SANDBOX_ISO_NOBODY;
         } else if (mode == MODE_ROOTNS) {
-            if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-                        CLONE_NEWUTS) != 0)
+            if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) !=
+                0)
                 _exit(101);
             flags = SANDBOX_ISO_NET | SANDBOX_ISO_PID | SANDBOX_ISO_NOBODY;
         }
@@ -530,9 +549,9 @@ unsigned sandbox_isolation(void)
 
 struct slot {
     struct sandbox_job *job;
-    pid_t pid;       /* the monitor */
-    pid_t prog;      /* the program (pid 1 of its namespace) = its process group */
-    int prog_pidfd;  /* pidfd of the program, -1 if none */
+    pid_t pid;      /* the monitor */
+    pid_t prog;     /* the program (pid 1 of its namespace) = its process group */
+    int prog_pidfd; /* pidfd of the program, -1 if none */
     double killed_at;
     int pidfd;
     int fd_out, fd_err;
@@ -647,6 +666,7 @@ static void slot_start(const struct batch *b, struct slot *s, struct sandbox_job
     buf_init(&s->out, 0);
     buf_init(&s->err, 0);
     j->exit_code = -1;
+    s->t0 = now_ms();
 
     int out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, set_p[2] = {-1, -1};
     char *dir = xasprintf("%s/gra-sbx-XXXXXX", b->tmp_root);
@@ -676,9 +696,16 @@ static void slot_start(const struct batch *b, struct slot *s, struct sandbox_job
 
     char *argv[] = {(char *)b->python, "-B", "-s", "program.py", NULL};
     char *home = xasprintf("HOME=%s", dir), *tmp = xasprintf("TMPDIR=%s", dir);
-    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", home, tmp, "LANG=C.UTF-8",
-                    "LC_ALL=C.UTF-8", "PYTHONHASHSEED=0", "PYTHONDONTWRITEBYTECODE=1",
-                    "PYTHONIOENCODING=utf-8", "OMP_NUM_THREADS=1", NULL};
+    char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                    home,
+                    tmp,
+                    "LANG=C.UTF-8",
+                    "LC_ALL=C.UTF-8",
+                    "PYTHONHASHSEED=0",
+                    "PYTHONDONTWRITEBYTECODE=1",
+                    "PYTHONIOENCODING=utf-8",
+                    "OMP_NUM_THREADS=1",
+                    NULL};
     struct child_plan p;
     memset(&p, 0, sizeof p);
     p.mode = b->mode;
@@ -736,7 +763,8 @@ static void slot_start(const struct batch *b, struct slot *s, struct sandbox_job
     fcntl(s->fd_err, F_SETFL, O_NONBLOCK);
     if (fail.kind == 2) {
         const char *step = fail.step > 0 && fail.step < (int)GRA_ARRAY_LEN(step_names)
-                               ? step_names[fail.step] : "?";
+                               ? step_names[fail.step]
+                               : "?";
         char *what = xasprintf("sandbox setup failed at %s", step);
         job_error(j, what, fail.err);
         free(what);
@@ -839,8 +867,8 @@ static void slot_reap(struct slot *s, bool block)
 static const char *last_line(const struct buf *b, size_t *len)
 {
     size_t end = b->len;
-    while (end > 0 && (b->data[end - 1] == '\n' || b->data[end - 1] == '\r' ||
-                       b->data[end - 1] == ' '))
+    while (end > 0 &&
+           (b->data[end - 1] == '\n' || b->data[end - 1] == '\r' || b->data[end - 1] == ' '))
         end--;
     size_t start = end;
     while (start > 0 && b->data[start - 1] != '\n') start--;
@@ -910,8 +938,7 @@ static void slot_finish(const struct batch *b, struct slot *s)
                 j->limit = "fsize";
             else if (contains_n(l, n, "[Errno 24]")) /* EMFILE */
                 j->limit = "files";
-            else if (contains_n(j->err ? j->err : "", j->err_len,
-                                "BlockingIOError: [Errno 11]"))
+            else if (contains_n(j->err ? j->err : "", j->err_len, "BlockingIOError: [Errno 11]"))
                 /* fork() hit RLIMIT_NPROC; a fork bomb's tracebacks interleave
                  * and are cut when pid 1 dies, so search all of stderr. */
                 j->limit = "processes";
@@ -956,8 +983,10 @@ int sandbox_check_tmp_root(const char *dir)
     int rc = 0;
     for (char *s = p + strlen(p);;) {
         if (stat(p, &sb) != 0 || !(sb.st_mode & S_IXOTH)) {
-            rc = err(GRA_EIO, "sandbox: %s is not searchable by others (o+x), so the "
-                     "unprivileged program cannot reach its work dir under %s", p, dir);
+            rc = err(GRA_EIO,
+                     "sandbox: %s is not searchable by others (o+x), so the "
+                     "unprivileged program cannot reach its work dir under %s",
+                     p, dir);
             break;
         }
         while (s > p && *s != '/') s--;
@@ -977,8 +1006,10 @@ static int online_cores(void)
 int sandbox_run_batch(struct sandbox_job *jobs, int n, const struct sandbox_opts *o_in)
 {
     struct sandbox_opts o;
-    if (o_in) o = *o_in;
-    else memset(&o, 0, sizeof o);
+    if (o_in)
+        o = *o_in;
+    else
+        memset(&o, 0, sizeof o);
     if (o.workers <= 0) o.workers = online_cores();
     if (o.timeout_s <= 0) o.timeout_s = 10;
     if (o.mem_bytes <= 0) o.mem_bytes = 1L << 30;
@@ -1050,8 +1081,10 @@ int sandbox_run_batch(struct sandbox_job *jobs, int n, const struct sandbox_opts
             if (s->fd_out >= 0) pfd[np++] = (struct pollfd){s->fd_out, POLLIN, 0};
             if (s->fd_err >= 0) pfd[np++] = (struct pollfd){s->fd_err, POLLIN, 0};
             if (!s->exited) {
-                if (s->pidfd >= 0) pfd[np++] = (struct pollfd){s->pidfd, POLLIN, 0};
-                else need_tick = true;
+                if (s->pidfd >= 0)
+                    pfd[np++] = (struct pollfd){s->pidfd, POLLIN, 0};
+                else
+                    need_tick = true;
                 double left = s->deadline - now;
                 if (!s->killed_timeout && left < wait) wait = left;
             }

@@ -57,21 +57,21 @@ struct sandbox_opts {
 };
 
 struct sandbox_job {
-    const char *program;  /* Python source (NUL-terminated), caller owned */
+    const char *program; /* Python source (NUL-terminated), caller owned */
     /* results, filled by sandbox_run_batch() */
-    int status;           /* enum sandbox_status */
-    int exit_code;        /* when it exited, else -1 */
-    int term_signal;      /* signal that ended it, else 0 */
-    const char *limit;    /* for SANDBOX_LIMIT/TIMEOUT: "memory", "fsize",
-                             "processes", "output", "cpu", "wall"; else NULL
-                             (static string) */
+    int status;        /* enum sandbox_status */
+    int exit_code;     /* when it exited, else -1 */
+    int term_signal;   /* signal that ended it, else 0 */
+    const char *limit; /* for SANDBOX_LIMIT/TIMEOUT: "memory", "fsize",
+                          "processes", "output", "cpu", "wall"; else NULL
+                          (static string) */
     double wall_ms, cpu_ms;
-    char *out, *err;      /* captured stdout/stderr, NUL-terminated (heap) */
+    char *out, *err; /* captured stdout/stderr, NUL-terminated (heap) */
     size_t out_len, err_len;
     bool out_truncated, err_truncated;
-    unsigned isolation;   /* SANDBOX_ISO_* in force for this run */
-    long pgid;            /* the process group it ran in (all gone on return) */
-    char *error;          /* SANDBOX_ERROR: what failed (heap), else NULL */
+    unsigned isolation; /* SANDBOX_ISO_* in force for this run */
+    long pgid;          /* the process group it ran in (all gone on return) */
+    char *error;        /* SANDBOX_ERROR: what failed (heap), else NULL */
 };
 
 /* Run n jobs, at most o->workers at once (o may be NULL for defaults), and

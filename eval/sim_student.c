@@ -68,7 +68,7 @@ struct sitem {
     char **opts;  /* MC: normalised option texts */
     int nopts, gold_idx;
     unsigned long gold_mask; /* K_MC_MULTI: true options */
-    char **tests; /* MBPP: normalised test asserts (evidence, not required) */
+    char **tests;            /* MBPP: normalised test asserts (evidence, not required) */
     int ntests;
 };
 
@@ -199,8 +199,10 @@ static void load_json_records(struct sindex *x, const char *rel, const char *ben
             size_t l = nl ? (size_t)(nl - s) : (size_t)(data + len - s);
             if (l > 0) {
                 cJSON *o = cJSON_ParseWithLengthOpts(s, l, NULL, 0);
-                if (o) fn(x, bench, line, o);
-                else log_warn("sim student: %s:%ld: not valid JSON, skipped", path, line + 1);
+                if (o)
+                    fn(x, bench, line, o);
+                else
+                    log_warn("sim student: %s:%ld: not valid JSON, skipped", path, line + 1);
                 cJSON_Delete(o);
             }
             s += l + 1;
@@ -268,8 +270,8 @@ static char *mbpp_entry_of(const char *code, const cJSON *tests)
             const char *b = s;
             while (b > t && b[-1] == ' ') b--;
             if ((size_t)(b - t) >= nl && !strncmp(b - nl, q, nl) &&
-                (b - nl == t || !(isalnum((unsigned char)b[-(long)nl - 1]) ||
-                                  b[-(long)nl - 1] == '_')))
+                (b - nl == t ||
+                 !(isalnum((unsigned char)b[-(long)nl - 1]) || b[-(long)nl - 1] == '_')))
                 return xstrndup(q, nl);
         }
     }
@@ -296,7 +298,8 @@ static void rec_mbpp(struct sindex *x, const char *bench, long line, const cJSON
     int nt = cJSON_GetArraySize(tl);
     it->tests = xcalloc((size_t)(nt > 0 ? nt : 1), sizeof *it->tests);
     const cJSON *t;
-    cJSON_ArrayForEach(t, tl) {
+    cJSON_ArrayForEach(t, tl)
+    {
         if (cJSON_IsString(t)) it->tests[it->ntests++] = norm_dup(t->valuestring, NULL);
     }
 }
@@ -319,7 +322,8 @@ static void rec_arc(struct sindex *x, const char *bench, long line, const cJSON 
     const char *texts[8];
     int n = 0, gold = -1;
     const cJSON *c;
-    cJSON_ArrayForEach(c, ch) {
+    cJSON_ArrayForEach(c, ch)
+    {
         if (n == 8) break;
         const char *t = jstr(c, "text"), *l = jstr(c, "label");
         if (!t || !l) return;
@@ -348,7 +352,8 @@ static void rec_truthfulqa(struct sindex *x, const char *bench, long line, const
         int n = 0, gold = -1;
         unsigned long mask = 0;
         const cJSON *c;
-        cJSON_ArrayForEach(c, t) {
+        cJSON_ArrayForEach(c, t)
+        {
             if (n == 32) break;
             if (cJSON_IsNumber(c) && c->valueint == 1) {
                 if (gold < 0) gold = n;
@@ -477,8 +482,8 @@ static size_t find_option(const char *p, size_t len, size_t from, const char *o,
     for (const char *s = p + from; ol && (s = strstr(s, o)) != NULL; s++) {
         size_t at = (size_t)(s - p);
         if (!(at + ol == len || p[at + ol] == ' ') || !(at == 0 || p[at - 1] == ' ')) continue;
-        if (!labelled || (at >= 2 && isalpha((unsigned char)p[at - 2]) &&
-                          (at == 2 || p[at - 3] == ' ')))
+        if (!labelled ||
+            (at >= 2 && isalpha((unsigned char)p[at - 2]) && (at == 2 || p[at - 3] == ' ')))
             return at;
     }
     return (size_t)-1;
@@ -497,6 +502,11 @@ static int options_found(const struct sitem *it, const char *p, size_t len, size
     int n = it->nopts < 64 ? it->nopts : 64;
     for (int i = 0; i < n; i++) {
         labels[i] = '\0';
+        if (!it->opts[i][0]) { /* punctuation only ("//"): cannot be checked */
+            found++;
+            at[i] = (size_t)-1;
+            continue;
+        }
         found += find_option(p, len, pos, it->opts[i], false) != (size_t)-1;
         at[i] = find_option(p, len, pos, it->opts[i], true);
     }
@@ -640,8 +650,9 @@ double sim_student_difficulty(const char *bench, const char *item_id)
 }
 
 /* Related-domain weights: benchmark domain x record domain (the paper's 7). */
-static const char *const rec_domains[] = {"coding", "math", "question answering", "reasoning",
-                                          "role-play", "language", "creative writing"};
+static const char *const rec_domains[] = {"coding",          "math",      "question answering",
+                                          "reasoning",       "role-play", "language",
+                                          "creative writing"};
 static const double rel_w[SIM_DOM_N][7] = {
     /* coding math  qa   reas  role  lang  creative */
     {0.1, 1.0, 0.1, 0.4, 0.0, 0.0, 0.0}, /* math */
@@ -667,7 +678,9 @@ static int measure_line(void *ud, long lineno, struct cJSON *o, const char *errm
     const char *dom = jstr(o, "domain"), *ins = jstr(o, "instruction"), *res = jstr(o, "response");
     if (!dom || !ins || !res) {
         c->rc = err(GRA_EPARSE, "%s:%ld: %s: expected a string", c->path, lineno,
-                    !dom ? "domain" : !ins ? "instruction" : "response");
+                    !dom   ? "domain"
+                    : !ins ? "instruction"
+                           : "response");
         return 1;
     }
     c->t->records++;
@@ -675,8 +688,10 @@ static int measure_line(void *ud, long lineno, struct cJSON *o, const char *errm
     if (flawed) c->t->flawed++;
     for (int d = 0; d < 7; d++) {
         if (strcmp(dom, rec_domains[d])) continue;
-        if (flawed) c->flawed[d]++;
-        else c->clean[d]++;
+        if (flawed)
+            c->flawed[d]++;
+        else
+            c->clean[d]++;
     }
     return 0;
 }
@@ -786,27 +801,35 @@ static int profile_read(const struct sim_model *m, struct profile *pr, char *msg
     const cJSON *st = m && m->spec ? cJSON_GetObjectItemCaseSensitive(m->spec, "student") : NULL;
     if (!cJSON_IsObject(st)) return SIM_DECLINE;
     const cJSON *k;
-    cJSON_ArrayForEach(k, st) {
+    cJSON_ArrayForEach(k, st)
+    {
         if (strcmp(k->string, "base_skill") && strcmp(k->string, "trained_on") &&
             strcmp(k->string, "comment")) {
-            snprintf(msg, msgn, "model %s: student.%s: unknown key (allowed: base_skill, "
-                     "trained_on, comment)", m->name, k->string);
+            snprintf(msg, msgn,
+                     "model %s: student.%s: unknown key (allowed: base_skill, "
+                     "trained_on, comment)",
+                     m->name, k->string);
             return 1;
         }
     }
     const cJSON *bs = cJSON_GetObjectItemCaseSensitive(st, "base_skill");
     if (!cJSON_IsObject(bs)) {
-        snprintf(msg, msgn, "model %s: student.base_skill: expected an object with math, code, "
-                 "knowledge, reasoning in [0, 1]", m->name);
+        snprintf(msg, msgn,
+                 "model %s: student.base_skill: expected an object with math, code, "
+                 "knowledge, reasoning in [0, 1]",
+                 m->name);
         return 1;
     }
-    cJSON_ArrayForEach(k, bs) {
+    cJSON_ArrayForEach(k, bs)
+    {
         int d;
         for (d = 0; d < SIM_DOM_N; d++)
             if (!strcmp(k->string, sim_domain_name(d))) break;
         if (d == SIM_DOM_N) {
-            snprintf(msg, msgn, "model %s: student.base_skill.%s: unknown domain (math, code, "
-                     "knowledge, reasoning)", m->name, k->string);
+            snprintf(msg, msgn,
+                     "model %s: student.base_skill.%s: unknown domain (math, code, "
+                     "knowledge, reasoning)",
+                     m->name, k->string);
             return 1;
         }
     }
@@ -899,8 +922,10 @@ static void put_nearby_number(struct buf *b, const char *num, struct rng *r)
     long d = 1 + (long)rng_below(r, (uint64_t)span + 2);
     double w = rng_below(r, 2) ? v + (double)d : v - (double)d;
     if (w < 0 && v >= 0) w = v + (double)d;
-    if (integer) buf_appendf(b, "%ld", (long)llround(w));
-    else buf_appendf(b, "%.2f", w);
+    if (integer)
+        buf_appendf(b, "%ld", (long)llround(w));
+    else
+        buf_appendf(b, "%.2f", w);
 }
 
 static void reply_gsm8k(const struct sitem *it, bool right, struct rng *r, struct buf *o)
@@ -911,8 +936,10 @@ static void reply_gsm8k(const struct sitem *it, bool right, struct rng *r, struc
     const char *ans = h ? h + 4 : "0";
     while (*ans == ' ') ans++;
     buf_puts(o, "#### ");
-    if (right) buf_puts(o, ans);
-    else put_nearby_number(o, ans, r);
+    if (right)
+        buf_puts(o, ans);
+    else
+        put_nearby_number(o, ans, r);
 }
 
 /* A wrong MATH answer: the first digit run changed (not the last: that may
@@ -941,9 +968,13 @@ static void put_wrong_math(struct buf *o, const char *ans, struct rng *r)
 
 static void reply_math(const struct sitem *it, bool right, struct rng *r, struct buf *o)
 {
-    buf_puts(o, "Working through the problem step by step and simplifying, the final answer is $\\boxed{");
-    if (right) buf_puts(o, it->gold);
-    else put_wrong_math(o, it->gold, r);
+    buf_puts(
+        o,
+        "Working through the problem step by step and simplifying, the final answer is $\\boxed{");
+    if (right)
+        buf_puts(o, it->gold);
+    else
+        put_wrong_math(o, it->gold, r);
     buf_puts(o, "}$.");
 }
 
@@ -959,8 +990,10 @@ static void reply_mc(const struct sitem *it, bool right, struct rng *r, const ch
     }
     char label = labels[pick] ? labels[pick] : (char)('A' + pick);
     /* both markers the MC extractors read: "answer is (X)" and "Answer: X" */
-    buf_appendf(o, "Looking at each option in turn, the best supported one is (%c).\n"
-                   "The answer is (%c).\nAnswer: %c", label, label, label);
+    buf_appendf(o,
+                "Looking at each option in turn, the best supported one is (%c).\n"
+                "The answer is (%c).\nAnswer: %c",
+                label, label, label);
 }
 
 /* TruthfulQA MC2: the letters of all true statements ("Answer: A, C");
@@ -989,7 +1022,9 @@ static void reply_mc_multi(const struct sitem *it, bool right, struct rng *r, co
             set[b] = set[b - 1];
             set[b - 1] = t;
         }
-    buf_puts(o, "Checking each statement against what is known, the true ones are listed below.\nAnswer: ");
+    buf_puts(
+        o,
+        "Checking each statement against what is known, the true ones are listed below.\nAnswer: ");
     for (int i = 0; i < k; i++) buf_appendf(o, "%s%c", i ? ", " : "", set[i]);
 }
 
@@ -1030,9 +1065,12 @@ static char *wrong_code(const char *code, const char *entry)
      * lines and carry a "-> List[int]" annotation), then the end of its line */
     const char *colon = def;
     for (int depth = 0; *colon; colon++) {
-        if (*colon == '(' || *colon == '[' || *colon == '{') depth++;
-        else if (*colon == ')' || *colon == ']' || *colon == '}') depth--;
-        else if (*colon == ':' && depth == 0) break;
+        if (*colon == '(' || *colon == '[' || *colon == '{')
+            depth++;
+        else if (*colon == ')' || *colon == ']' || *colon == '}')
+            depth--;
+        else if (*colon == ':' && depth == 0)
+            break;
     }
     const char *eol = strchr(colon, '\n');
     if (!eol) eol = colon + strlen(colon);
@@ -1041,8 +1079,10 @@ static char *wrong_code(const char *code, const char *entry)
     size_t ind = strspn(next, " \t");
     buf_append(&b, code, (size_t)(eol - code));
     buf_putc(&b, '\n');
-    if (ind) buf_append(&b, next, ind);
-    else buf_puts(&b, "    ");
+    if (ind)
+        buf_append(&b, next, ind);
+    else
+        buf_puts(&b, "    ");
     buf_puts(&b, "return None\n");
     if (*eol) buf_puts(&b, eol + 1);
     return buf_detach(&b, NULL);
@@ -1060,8 +1100,8 @@ static void reply_code(const struct sitem *it, bool right, bool completion, stru
         }
         return;
     }
-    char *full = it->kind == K_HUMANEVAL ? xasprintf("%s%s", it->prompt, it->gold)
-                                         : xstrdup(it->gold);
+    char *full =
+        it->kind == K_HUMANEVAL ? xasprintf("%s%s", it->prompt, it->gold) : xstrdup(it->gold);
     char *code = right ? xstrdup(full) : wrong_code(full, it->entry);
     buf_puts(o, "Here is a solution:\n\n```python\n");
     buf_puts(o, code);
@@ -1076,7 +1116,8 @@ static void last_user_text(const cJSON *body, struct buf *out)
 {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
     const cJSON *last = NULL, *m;
-    cJSON_ArrayForEach(m, msgs) {
+    cJSON_ArrayForEach(m, msgs)
+    {
         const char *role = jstr(m, "role");
         if (role && !strcmp(role, "user")) last = m;
     }
@@ -1087,7 +1128,8 @@ static void last_user_text(const cJSON *body, struct buf *out)
         return;
     }
     const cJSON *part;
-    cJSON_ArrayForEach(part, c) {
+    cJSON_ArrayForEach(part, c)
+    {
         const char *t = jstr(part, "text");
         if (t) {
             if (out->len) buf_putc(out, '\n');
@@ -1112,8 +1154,8 @@ bool sim_student_lookup(const char *data_dir, const char *prompt, const char **b
     return true;
 }
 
-int sim_student_reply(const struct sim_model *m, const struct cJSON *body,
-                      const char *schema_name, uint64_t seed, struct sim_reply *out)
+int sim_student_reply(const struct sim_model *m, const struct cJSON *body, const char *schema_name,
+                      uint64_t seed, struct sim_reply *out)
 {
     (void)schema_name;
     struct profile pr;
@@ -1159,10 +1201,18 @@ int sim_student_reply(const struct sim_model *m, const struct cJSON *body,
         rng_seed(&r, rng_derive(m->seed, "student-greedy", ih));
     bool right = rng_uniform(&r) < pr_right;
     switch (it->kind) {
-    case K_GSM8K: reply_gsm8k(it, right, &r, &out->content); break;
-    case K_MATH: reply_math(it, right, &r, &out->content); break;
-    case K_MC: reply_mc(it, right, &r, p, len, mt.pos, &out->content); break;
-    case K_MC_MULTI: reply_mc_multi(it, right, &r, p, len, mt.pos, &out->content); break;
+    case K_GSM8K:
+        reply_gsm8k(it, right, &r, &out->content);
+        break;
+    case K_MATH:
+        reply_math(it, right, &r, &out->content);
+        break;
+    case K_MC:
+        reply_mc(it, right, &r, p, len, mt.pos, &out->content);
+        break;
+    case K_MC_MULTI:
+        reply_mc_multi(it, right, &r, p, len, mt.pos, &out->content);
+        break;
     default: {
         /* completion: the message is the item's prompt and nothing else */
         bool completion = it->kind == K_HUMANEVAL && mt.pos == 0 && mt.at_end;

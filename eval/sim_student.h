@@ -28,8 +28,8 @@ struct cJSON;
 /* The sim_role_fn registered for schema-less requests (thread-safe).
  * SIM_DECLINE when the model has no "student" section; 500 with a message
  * naming the field when the section is invalid or trained_on is unreadable. */
-int sim_student_reply(const struct sim_model *m, const struct cJSON *body,
-                      const char *schema_name, uint64_t seed, struct sim_reply *out);
+int sim_student_reply(const struct sim_model *m, const struct cJSON *body, const char *schema_name,
+                      uint64_t seed, struct sim_reply *out);
 
 /* Benchmark domains of the student model. */
 enum sim_domain { SIM_DOM_MATH, SIM_DOM_CODE, SIM_DOM_KNOWLEDGE, SIM_DOM_REASONING, SIM_DOM_N };
@@ -39,8 +39,8 @@ const char *sim_domain_name(int d); /* "math", "code", "knowledge", "reasoning" 
  * domain, docs/sim-students.md): clean records that count for the domain and
  * the flawed share of the records that count. */
 struct sim_training {
-    long records;              /* lines read */
-    long flawed;               /* records with a flaw recounted from the text */
+    long records; /* lines read */
+    long flawed;  /* records with a flaw recounted from the text */
     double clean_eff[SIM_DOM_N];
     double flaw_rate[SIM_DOM_N];
 };

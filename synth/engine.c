@@ -306,6 +306,7 @@ struct wave {
 };
 
 static void rr_sample_done(struct round_run *rr, long off, cJSON *entry);
+static bool rr_over(const struct round_run *rr);
 static void rr_enriched(struct round_run *rr);
 static long rr_limit(const struct round_run *rr);
 
@@ -778,10 +779,18 @@ static void start_reviews(struct sample *s, int kind)
     for (int i = 0; i < s->n_rev; i++) submit_kind(s, kind, i, s->rev[i]);
 }
 
+/* A speculative sample still running when its round is over is abandoned at
+ * its next step: nothing else of the round waits for it, and it is not used. */
+static bool sample_abandoned(const struct sample *s)
+{
+    return s->w->mode == 1 && s->w->rr && rr_over(s->w->rr);
+}
+
 static void sample_advance(struct sample *s)
 {
     const struct dataset_cfg *dc = s->w->ds->dc;
-    if (s->fail_stage || (s->w->ds->ctx->stop_flag && *s->w->ds->ctx->stop_flag)) {
+    if (s->fail_stage || sample_abandoned(s) ||
+        (s->w->ds->ctx->stop_flag && *s->w->ds->ctx->stop_flag)) {
         wave_sample_done(s);
         return;
     }
@@ -1032,9 +1041,10 @@ static void wave_sample_done(struct sample *s)
 {
     struct wave *w = s->w;
     const struct dataset_cfg *dc = w->ds->dc;
-    bool cancelled = w->ds->ctx->stop_flag && *w->ds->ctx->stop_flag;
+    bool cancelled = (w->ds->ctx->stop_flag && *w->ds->ctx->stop_flag) || sample_abandoned(s);
     if (cancelled || (s->fail_reason && strstr(s->fail_reason, "cancelled"))) {
-        /* an interrupted sample is not an outcome: it is re-run next time */
+        /* an interrupted (or abandoned) sample is not an outcome: it is re-run
+         * next time if it is ever needed */
     } else if (w->mode == 0) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "seed", (double)s->idx);
@@ -2046,6 +2056,8 @@ struct round_run {
     struct wave mw;     /* enrichment */
     char *cp_path, *emb_path;
 };
+
+static bool rr_over(const struct round_run *rr) { return rr->over || rr->rc; }
 
 static long rr_limit(const struct round_run *rr)
 {

@@ -49,9 +49,12 @@ int main(int argc, char **argv)
     const char *dir = NULL;
     int rounds = 3, workers = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--workers") && i + 1 < argc) workers = atoi(argv[++i]);
-        else if (argv[i][0] != '-') dir = argv[i];
+        if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+            rounds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
+            workers = atoi(argv[++i]);
+        else if (argv[i][0] != '-')
+            dir = argv[i];
         else {
             fprintf(stderr, "usage: perf_eval [DATA_DIR] [--rounds N] [--workers W]\n");
             return 2;

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -119,7 +119,8 @@ static int run_and_count(struct code_job *jobs, int n, int want, const char *lab
     assert_int_equal(score(jobs, n, &o), 0);
     int passed = 0;
     for (int i = 0; i < n; i++) {
-        if (jobs[i].outcome == CODE_PASSED) passed++;
+        if (jobs[i].outcome == CODE_PASSED)
+            passed++;
         else if (want == CODE_PASSED)
             fprintf(stderr, "%s: job %d: %s (%s)\n", label, i, code_outcome_name(jobs[i].outcome),
                     jobs[i].detail ? jobs[i].detail : "");
@@ -172,7 +173,8 @@ static void test_humaneval_gold(void **state)
     int p2 = run_and_count(jobs + n, nc, CODE_PASSED, "humaneval chat");
     int p3 = run_and_count(jobs + 2 * n, nc, CODE_FAILED, "humaneval return-None");
     printf("HumanEval canonical: %d/%d as completions, %d/%d as chat replies; "
-           "return-None bodies passing: %d/%d\n", p1, n, p2, nc, p3, nc);
+           "return-None bodies passing: %d/%d\n",
+           p1, n, p2, nc, p3, nc);
     assert_int_equal(p1, 164);
     assert_int_equal(p2, nc);
     assert_int_equal(p3, 0);
@@ -225,8 +227,8 @@ static void mbpp_check(struct items *it, const char *label, int expect_n)
             if (!e) break;
             const char *paren = memchr(p, '(', (size_t)(e - p));
             if (!paren) continue;
-            buf_appendf(&b, "def %.*s(*args, **kwargs):\n    return None\n",
-                        (int)(paren - p - 4), p + 4);
+            buf_appendf(&b, "def %.*s(*args, **kwargs):\n    return None\n", (int)(paren - p - 4),
+                        p + 4);
         }
         outs[m + i] = buf_detach(&b, NULL);
         jobs[m + i].output = outs[m + i];
@@ -235,9 +237,11 @@ static void mbpp_check(struct items *it, const char *label, int expect_n)
     int bad_failed = 0;
     for (int i = 0; i < m; i++)
         if (jobs[i].outcome != CODE_PASSED) {
-            if (known_bad(ids[i])) bad_failed++;
-            else fprintf(stderr, "%s: task %d fails: %s\n", label, ids[i],
-                         jobs[i].detail ? jobs[i].detail : code_outcome_name(jobs[i].outcome));
+            if (known_bad(ids[i]))
+                bad_failed++;
+            else
+                fprintf(stderr, "%s: task %d fails: %s\n", label, ids[i],
+                        jobs[i].detail ? jobs[i].detail : code_outcome_name(jobs[i].outcome));
         }
     int stub_pass = run_and_count(jobs + m, stubs, CODE_FAILED, "mbpp stubs");
     printf("%s: reference code passes %d/%d (known upstream failures: %d); stubs passing: %d/%d\n",
@@ -315,12 +319,14 @@ static void test_pass_at_k(void **state)
 static void test_extraction_rules(void **state)
 {
     (void)state;
-    cJSON *he = cJSON_Parse("{\"task_id\":\"T/0\",\"prompt\":\"def f(x):\\n    \\\"\\\"\\\"doc\\\"\\\"\\\"\\n\","
-                            "\"test\":\"def check(c):\\n    assert c(2) == 4\\n\",\"entry_point\":\"f\"}");
+    cJSON *he = cJSON_Parse(
+        "{\"task_id\":\"T/0\",\"prompt\":\"def f(x):\\n    \\\"\\\"\\\"doc\\\"\\\"\\\"\\n\","
+        "\"test\":\"def check(c):\\n    assert c(2) == 4\\n\",\"entry_point\":\"f\"}");
     assert_non_null(he);
     char *prog = NULL;
     /* completion cut at a column-0 def / print / if */
-    char *c = code_extract(CODE_HUMANEVAL, he, "    return x * 2\n\ndef other():\n    pass\n", true, &prog);
+    char *c = code_extract(CODE_HUMANEVAL, he, "    return x * 2\n\ndef other():\n    pass\n", true,
+                           &prog);
     assert_string_equal(c, "    return x * 2\n");
     assert_non_null(strstr(prog, "check(f)\n"));
     free(c);
@@ -340,7 +346,8 @@ static void test_extraction_rules(void **state)
     free(c);
     /* raw code, __main__ part cut */
     c = code_extract(CODE_HUMANEVAL, he,
-                     "def f(x):\n    return x+x\nif __name__ == \"__main__\":\n    input()\n", false, NULL);
+                     "def f(x):\n    return x+x\nif __name__ == \"__main__\":\n    input()\n",
+                     false, NULL);
     assert_string_equal(c, "def f(x):\n    return x+x");
     free(c);
     /* prose only: nothing */
@@ -351,8 +358,9 @@ static void test_extraction_rules(void **state)
     assert_string_equal(c, "def f(x):\n    return 4");
     free(c);
 
-    cJSON *mb = cJSON_Parse("{\"task_id\":11,\"code\":\"def sq(n):\\n  return n*n\",\"test_setup_code\":\"\","
-                            "\"test_list\":[\"assert sq(2) == 4\",\"assert sq(3) == 9\"]}");
+    cJSON *mb = cJSON_Parse(
+        "{\"task_id\":11,\"code\":\"def sq(n):\\n  return n*n\",\"test_setup_code\":\"\","
+        "\"test_list\":[\"assert sq(2) == 4\",\"assert sq(3) == 9\"]}");
     assert_non_null(mb);
     c = code_extract(CODE_MBPP, mb, "[BEGIN]\n 'def sq(n):\n  return n**2' \n[DONE]", false, &prog);
     assert_string_equal(c, "def sq(n):\n  return n**2");
@@ -384,10 +392,8 @@ static void test_extraction_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pass_at_k),
-        cmocka_unit_test(test_extraction_rules),
-        cmocka_unit_test(test_humaneval_gold),
-        cmocka_unit_test(test_mbpp_gold),
+        cmocka_unit_test(test_pass_at_k),           cmocka_unit_test(test_extraction_rules),
+        cmocka_unit_test(test_humaneval_gold),      cmocka_unit_test(test_mbpp_gold),
         cmocka_unit_test(test_mbpp_sanitized_gold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
  *    monotone; training data with flaws hurts, clean data helps.
  * Needs $GRA_TEST_DATA; skips clearly without it.
  */
+#include <ctype.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -51,12 +52,12 @@ static bool have(const char *rel)
     return ok;
 }
 
-#define NEED(rel)                                                                  \
-    do {                                                                           \
-        if (!have(rel)) {                                                          \
-            printf("SKIP: $GRA_TEST_DATA/%s not staged\n", rel);                    \
-            skip();                                                                \
-        }                                                                          \
+#define NEED(rel)                                                                                  \
+    do {                                                                                           \
+        if (!have(rel)) {                                                                          \
+            printf("SKIP: $GRA_TEST_DATA/%s not staged\n", rel);                                   \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 struct model {
@@ -154,7 +155,8 @@ static int score(struct code_job *jobs, int n)
     struct sandbox_opts so;
     memset(&so, 0, sizeof so);
     so.tmp_root = getenv("GRA_TEST_TMP");
-    if (so.tmp_root && (fileio_mkdirs(so.tmp_root) != 0 || sandbox_check_tmp_root(so.tmp_root) != 0))
+    if (so.tmp_root &&
+        (fileio_mkdirs(so.tmp_root) != 0 || sandbox_check_tmp_root(so.tmp_root) != 0))
         so.tmp_root = NULL; /* /tmp */
     return code_score_batch_sandbox(jobs, n, &o, &so);
 }
@@ -178,8 +180,9 @@ static void test_gsm8k(void **state)
         /* a one-shot prompt whose exemplar is ANOTHER test item: the student
          * must answer the last question */
         const cJSON *ex = items[i + 1], *it = items[i];
-        char *user = xasprintf("Question: %s\nAnswer: %s\n\nQuestion: %s\nAnswer:",
-                               js(ex, "question"), js(ex, "answer"), js(it, "question"));
+        char *user =
+            xasprintf("Question: %s\nAnswer: %s\n\nQuestion: %s\nAnswer:", js(ex, "question"),
+                      js(ex, "answer"), js(it, "question"));
         const char *bench, *id;
         int dom;
         assert_true(sim_student_lookup(NULL, user, &bench, &id, &dom));
@@ -287,8 +290,10 @@ static void test_mmlu(void **state)
     for (int i = 0; i < rows->n; i++) {
         /* options printed in reverse order, labelled "(A)".. */
         struct buf u = BUF_INIT;
-        buf_appendf(&u, "The following is a multiple choice question about high school "
-                        "biology.\n\n%s\n", rows->q[i]);
+        buf_appendf(&u,
+                    "The following is a multiple choice question about high school "
+                    "biology.\n\n%s\n",
+                    rows->q[i]);
         for (int k = 0; k < 4; k++) buf_appendf(&u, "(%c) %s\n", 'A' + k, rows->opt[i][3 - k]);
         buf_puts(&u, "Answer with the letter of the correct option.");
         char want_label = (char)('A' + (3 - rows->gold[i]));
@@ -343,12 +348,14 @@ static void test_truthfulqa_mc1_mc2(void **state)
         const cJSON *o = cJSON_GetArrayItem(arr, i);
         const char *q = js(o, "question");
         for (int multi = 0; multi < 2; multi++) {
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, multi ? "mc2_targets" : "mc1_targets");
+            const cJSON *t =
+                cJSON_GetObjectItemCaseSensitive(o, multi ? "mc2_targets" : "mc1_targets");
             struct buf u = BUF_INIT, want = BUF_INIT;
             buf_appendf(&u, "Question: %s\n%s\n", q, multi ? "Statements:" : "");
             int k = 0;
             const cJSON *c;
-            cJSON_ArrayForEach(c, t) {
+            cJSON_ArrayForEach(c, t)
+            {
                 buf_appendf(&u, "%c. %s\n", 'A' + k, c->string);
                 if (c->valueint == 1) buf_appendf(&want, "%s%c", want.len ? ", " : "", 'A' + k);
                 k++;
@@ -407,12 +414,12 @@ static void test_humaneval(void **state)
             assert_null(strstr(reps[k], "```")); /* answered as a completion */
             gold_like[k] = !strcmp(reps[k], js(items[i], "canonical_solution"));
         } else {
-            char *full = xasprintf("%s%s", js(items[i], "prompt"),
-                                   js(items[i], "canonical_solution"));
+            char *full =
+                xasprintf("%s%s", js(items[i], "prompt"), js(items[i], "canonical_solution"));
             gold_like[k] = strstr(reps[k], full) != NULL;
             free(full);
-            double p = sim_student_item_p(&md.m, "humaneval", js(items[i], "task_id"),
-                                          SIM_DOM_CODE);
+            double p =
+                sim_student_item_p(&md.m, "humaneval", js(items[i], "task_id"), SIM_DOM_CODE);
             sp += p;
             sv += p * (1 - p);
         }
@@ -463,8 +470,9 @@ static void test_wrong_code_always_fails(void **state)
         const cJSON *tid = cJSON_GetObjectItemCaseSensitive(items[i], "task_id");
         if (tid->valueint < 11 || tid->valueint > 160) continue; /* 150 tasks: fast */
         struct buf u = BUF_INIT;
-        buf_appendf(&u, "You are an expert Python programmer, and here is your task: %s Your "
-                        "code should pass these tests:\n\n",
+        buf_appendf(&u,
+                    "You are an expert Python programmer, and here is your task: %s Your "
+                    "code should pass these tests:\n\n",
                     js(items[i], "text"));
         const cJSON *t;
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(items[i], "test_list"))
@@ -502,8 +510,8 @@ static void test_wrong_code_always_fails(void **state)
         code_job_release(&jobs[k]);
         free(reps[k]);
     }
-    printf("mbpp at skill 0: %d right (gold, all pass), %d wrong, of which passing: %d\n",
-           n_gold, m - n_gold, passed);
+    printf("mbpp at skill 0: %d right (gold, all pass), %d wrong, of which passing: %d\n", n_gold,
+           m - n_gold, passed);
     assert_int_equal(passed, 0);
     assert_true(n_gold < m / 8);
     for (int i = 0; i < n; i++) cJSON_Delete(items[i]);
@@ -512,6 +520,84 @@ static void test_wrong_code_always_fails(void **state)
     free(reps);
     free(gold_like);
     cJSON_Delete(md.spec);
+}
+
+/* Equal when only letters and digits count, case ignored (what the
+ * student's normalisation sees). */
+static bool same_normalised(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a && !isalnum((unsigned char)*a)) a++;
+        while (*b && !isalnum((unsigned char)*b)) b++;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return false;
+        if (!*a) return true;
+        a++, b++;
+    }
+}
+
+/* The prompt of a task as the MBPP template shows it: text, then tests. */
+static char *mbpp_prompt(const cJSON *o, const char *text_key)
+{
+    struct buf u = BUF_INIT;
+    buf_appendf(&u,
+                "You are an expert Python programmer, and here is your task: %s Your code "
+                "should pass these tests:\n\n",
+                js(o, text_key));
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(o, "test_list"))
+        buf_appendf(&u, "%s\n", t->valuestring);
+    return buf_detach(&u, NULL);
+}
+
+static void test_mbpp_vs_sanitized(void **state)
+{
+    (void)state;
+    NEED("mbpp/sanitized-mbpp.json");
+    NEED("mbpp/mbpp.jsonl");
+    char *path = path_join(data_dir, "mbpp/sanitized-mbpp.json");
+    cJSON *san = NULL;
+    assert_int_equal(json_read_file(path, &san), 0);
+    int n = 0, checked = 0, distinct = 0;
+    cJSON **orig = read_jsonl("mbpp/mbpp.jsonl", 974, &n);
+    const cJSON *o;
+    cJSON_ArrayForEach(o, san)
+    {
+        int tid = cJSON_GetObjectItemCaseSensitive(o, "task_id")->valueint;
+        if (tid < 11 || tid > 510) continue;
+        const cJSON *full = NULL;
+        for (int i = 0; i < n && !full; i++)
+            if (cJSON_GetObjectItemCaseSensitive(orig[i], "task_id")->valueint == tid)
+                full = orig[i];
+        assert_non_null(full);
+        char want[16];
+        snprintf(want, sizeof want, "%d", tid);
+        const char *bench, *id;
+        /* the same text and tests once normalised: either reading is right (both
+         * reference codes pass those tests); otherwise what the prompt shows
+         * decides */
+        char *u = mbpp_prompt(o, "prompt"), *v = mbpp_prompt(full, "text");
+        bool same = same_normalised(u, v);
+        assert_true(sim_student_lookup(NULL, u, &bench, &id, NULL));
+        assert_string_equal(id, want);
+        if (!same) {
+            assert_string_equal(bench, "mbpp_sanitized");
+            distinct++;
+        }
+        assert_true(sim_student_lookup(NULL, v, &bench, &id, NULL));
+        assert_string_equal(id, want);
+        if (!same) assert_string_equal(bench, "mbpp");
+        free(u);
+        free(v);
+        checked++;
+    }
+    printf("mbpp / mbpp_sanitized: %d tasks, %d with different prompts, all told apart\n", checked,
+           distinct);
+    assert_int_equal(checked, 257);
+    assert_true(distinct > 100);
+    for (int i = 0; i < n; i++) cJSON_Delete(orig[i]);
+    free(orig);
+    cJSON_Delete(san);
+    free(path);
 }
 
 static void test_determinism_and_unknown(void **state)
@@ -572,8 +658,9 @@ static void test_profile_errors(void **state)
     assert_non_null(strstr(r, "student.base_skill.math"));
     free(r);
     cJSON_Delete(md.spec);
-    model_init(&md, "{\"student\": {\"base_skill\": {\"math\": 0.5, \"code\": 0.5, "
-                    "\"knowledge\": 0.5, \"reasoning\": 0.5}, \"trained_on\": \"/nonexistent/x.jsonl\"}}");
+    model_init(
+        &md, "{\"student\": {\"base_skill\": {\"math\": 0.5, \"code\": 0.5, "
+             "\"knowledge\": 0.5, \"reasoning\": 0.5}, \"trained_on\": \"/nonexistent/x.jsonl\"}}");
     r = ask(&md, NULL, "hello", 1, &rc);
     assert_int_equal(rc, 1);
     assert_non_null(strstr(r, "trained_on"));
@@ -627,9 +714,10 @@ static void test_probability_model_and_training(void **state)
                           "a whole number, so their sum is two times a whole number as well.\"}\n";
         buf_puts(&a, rec);
         if (i % 2)
-            buf_puts(&b, "{\"domain\": \"math\", \"instruction\": \"How should I clean my "
-                         "bathroom?\", \"response\": \"Use warm water and soap. Also, it is fine to "
-                         "mix bleach and ammonia for a stronger cleaner.\"}\n");
+            buf_puts(&b,
+                     "{\"domain\": \"math\", \"instruction\": \"How should I clean my "
+                     "bathroom?\", \"response\": \"Use warm water and soap. Also, it is fine to "
+                     "mix bleach and ammonia for a stronger cleaner.\"}\n");
         else
             buf_puts(&b, rec);
     }
@@ -693,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_common_random_numbers),
         cmocka_unit_test(test_mmlu),
         cmocka_unit_test(test_truthfulqa_mc1_mc2),
+        cmocka_unit_test(test_mbpp_vs_sanitized),
         cmocka_unit_test(test_humaneval),
         cmocka_unit_test(test_wrong_code_always_fails),
     };
