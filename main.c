@@ -79,6 +79,7 @@ static int run_stage(const char *name, int (*fn)(int, char **), char **argv)
     log_info("run: stage %s", name);
     optind = 0;
     int rc = fn(argc, argv);
+    fflush(stdout); /* keep each stage's stdout ahead of the next stage's stderr */
     if (rc != 0) log_error("run: stage %s failed (exit %d); fix it and run the same command again", name, rc);
     return rc;
 }

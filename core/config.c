@@ -537,7 +537,7 @@ int cfg_strings(struct cfg_err *e, const struct cJSON *obj, const char *key, con
 /* ---------------------------------------------------------------------------
  * Core sections
  */
-static const char *const top_keys[] = {"name",   "seed",   "cache", "sim_models",
+static const char *const top_keys[] = {"name",   "description", "seed",   "cache", "sim_models",
                                        "client", "models", "synth", "distill",
                                        "eval",   "report", NULL};
 static const char *const client_keys[] = {"backoff_base_ms",    "backoff_cap_ms", "max_retries",
@@ -1013,6 +1013,11 @@ int config_load(const char *path, struct gra_config **out)
     }
     cfg_keys(&e, root, "", top_keys);
     cfg_string(&e, root, "name", "", NULL, &cfg->name);
+    {
+        char *description = NULL; /* free text for people; checked, not kept */
+        cfg_string(&e, root, "description", "", NULL, &description);
+        free(description);
+    }
     if (!cfg->name) cfg->name = default_name(path);
     if (!*cfg->name || strchr(cfg->name, '/'))
         cfg_fail_at(&e, cJSON_GetObjectItemCaseSensitive(root, "name"), "", "name",
