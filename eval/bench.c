@@ -199,6 +199,38 @@ static void parse_files(struct bench *b, struct spec_err *e)
     }
 }
 
+int bench_open_seed_data(const char *bench_dir, struct bench **out)
+{
+    *out = NULL;
+    char *path = path_join(bench_dir, BENCH_SEED_DATA_FILE);
+    cJSON *spec;
+    int rc = json_read_file(path, &spec);
+    if (rc) {
+        free(path);
+        return rc;
+    }
+    struct bench *b = xcalloc(1, sizeof *b);
+    b->spec = spec;
+    b->spec_path = path;
+    b->name = xstrdup(BENCH_SEED_DATA_NAME);
+    b->family = -1;
+    struct spec_err e = {path, 0};
+    static const char *const top[] = {"description", "files", NULL};
+    if (!cJSON_IsObject(spec))
+        spec_fail(&e, "(top)", "expected an object");
+    else {
+        check_keys(&e, spec, "(top)", top);
+        parse_files(b, &e);
+    }
+    if (e.n) {
+        bench_free(b);
+        return err(GRA_ECONFIG, "%s: %d problem%s in the seed data list", path, e.n,
+                   e.n == 1 ? "" : "s");
+    }
+    *out = b;
+    return 0;
+}
+
 int bench_open(const char *bench_dir, const char *name, struct bench **out)
 {
     *out = NULL;

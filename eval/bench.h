@@ -109,6 +109,14 @@ int bench_list(const char *bench_dir, char ***names, int *n);
 
 /* Read and validate bench_dir/NAME/spec.json. 0, GRA_ENOENT (unknown
  * benchmark), GRA_ECONFIG/GRA_EPARSE (bad spec, every problem logged). */
+/* The seed and training files synthesis reads (Self-Instruct and Code Alpaca
+ * seeds, GSM8K and MATH train), listed in benchmarks/seed-data.json with the
+ * same file entries as a spec. `gra data fetch/verify` handle them like a
+ * benchmark named "seeds". Only files are filled in; free with bench_free(). */
+#define BENCH_SEED_DATA_FILE "seed-data.json"
+#define BENCH_SEED_DATA_NAME "seeds"
+int bench_open_seed_data(const char *bench_dir, struct bench **out);
+
 int bench_open(const char *bench_dir, const char *name, struct bench **out);
 /* Load items and exemplars from data_dir. limit > 0 keeps the first limit
  * items. 0, GRA_ENOENT (data file missing: the message says to run

@@ -50,6 +50,8 @@ static void data_set_release(struct data_set *s)
 
 /* Open the named benchmarks (all non-optional ones when none is named) and
  * collect their files, each path once. */
+static void data_set_add(struct data_set *s, struct bench *b, bool named);
+
 static int data_set_open(struct data_set *s, const char *bench_dir, char **names, int n_names)
 {
     memset(s, 0, sizeof *s);
@@ -63,12 +65,40 @@ static int data_set_open(struct data_set *s, const char *bench_dir, char **names
         n_names = n_all;
     }
     for (int i = 0; i < n_names && !rc; i++) {
+        if (strcmp(names[i], BENCH_SEED_DATA_NAME) == 0) continue; /* below */
         struct bench *b;
         rc = bench_open(bench_dir, names[i], &b);
         if (rc) break;
+        data_set_add(s, b, named);
+    }
+    /* the seed files synthesis reads: with every benchmark, or by name */
+    bool want_seeds = !named;
+    for (int i = 0; i < n_names && named; i++)
+        want_seeds |= strcmp(names[i], BENCH_SEED_DATA_NAME) == 0;
+    if (!rc && want_seeds && !named) {
+        /* a benchmarks directory without a seed list (a user's own) has none */
+        char *list = path_join(bench_dir, BENCH_SEED_DATA_FILE);
+        want_seeds = fileio_exists(list);
+        free(list);
+    }
+    if (!rc && want_seeds) {
+        struct bench *b;
+        rc = bench_open_seed_data(bench_dir, &b);
+        if (!rc) data_set_add(s, b, false);
+    }
+    for (int i = 0; i < n_all; i++) free(all[i]);
+    free(all);
+    return rc;
+}
+
+/* Take b into the set (or free it when it is optional and not named) and add
+ * its files, each path once. */
+static void data_set_add(struct data_set *s, struct bench *b, bool named)
+{
+    {
         if (b->optional && !named) {
             bench_free(b);
-            continue;
+            return;
         }
         s->benches = xrealloc(s->benches, sizeof *s->benches * (size_t)(s->n_benches + 1));
         s->benches[s->n_benches++] = b;
@@ -83,9 +113,6 @@ static int data_set_open(struct data_set *s, const char *bench_dir, char **names
             s->n_files++;
         }
     }
-    for (int i = 0; i < n_all; i++) free(all[i]);
-    free(all);
-    return rc;
 }
 
 /* raw bytes (fileio_read would inflate the .gz files, whose hash is of the

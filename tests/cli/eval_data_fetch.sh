@@ -69,5 +69,16 @@ out=$(env -u GRA_DATA_DIR HOME=/home/someone "$GRA" data path); [ "$out" = "/hom
 out=$("$GRA" data fetch --benchmarks-dir "$TMP/benchmarks" --benchmark nope --data-dir "$TMP/d6" 2>&1); rc=$?
 [ $rc -eq 4 ] && grep -q 'unknown benchmark "nope"' <<<"$out" && ok "unknown benchmark: exit 4" || bad "unknown benchmark (rc $rc)" "$out"
 
+# the seed files synthesis reads come with the default set, and alone by name
+if [ -d "${GRA_TEST_DATA:-}/self_instruct_seed" ]; then
+    out=$("$GRA" data fetch --benchmark seeds --mirror "$GRA_TEST_DATA" --data-dir "$TMP/seeds" 2>&1); rc=$?
+    [ $rc -eq 0 ] && [ -s "$TMP/seeds/self_instruct_seed/seed_tasks.jsonl" ] && [ -s "$TMP/seeds/gsm8k/train.jsonl" ] \
+        && [ ! -e "$TMP/seeds/gsm8k/test.jsonl" ] && ok "--benchmark seeds fetches the seed files alone" || bad "seeds (rc $rc)" "$out"
+    out=$("$GRA" data verify --benchmark seeds --data-dir "$TMP/seeds" 2>&1); rc=$?
+    [ $rc -eq 0 ] && ok "verify --benchmark seeds" || bad "verify seeds (rc $rc)" "$out"
+else
+    echo "skip: seed files: GRA_TEST_DATA has no self_instruct_seed/ (staged data absent)"
+fi
+
 echo "eval_data_fetch: $pass passed, $fail failed"
 [ $fail -eq 0 ]
