@@ -1012,6 +1012,12 @@ int config_load(const char *path, struct gra_config **out)
         goto out;
     }
     cfg_keys(&e, root, "", top_keys);
+    if (cJSON_GetObjectItemCaseSensitive(root, "distill"))
+        /* reserved for the distill stage; refusing it beats ignoring it silently */
+        cfg_fail_at(&e, cJSON_GetObjectItemCaseSensitive(root, "distill"), "", "distill",
+                    "this version of gra has no distill stage (dataset export, trainer and "
+                    "serve hooks); remove the section, train students with your trainer "
+                    "and evaluate their endpoints with the \"eval\" section");
     cfg_string(&e, root, "name", "", NULL, &cfg->name);
     {
         char *description = NULL; /* free text for people; checked, not kept */
