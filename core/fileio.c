@@ -51,12 +51,12 @@ static int inflate_gz(const char *path, const unsigned char *in, size_t n, char 
     return 0;
 }
 
-int fileio_read(const char *path, char **data, size_t *len)
+int fileio_read_raw(const char *path, char **data, size_t *len)
 {
-    /* read everything first (works for pipes and /dev/fd paths), then inflate
-     * if the bytes are gzip */
     FILE *f = fopen(path, "rb");
-    if (!f) return err(GRA_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (!f)
+        return err(errno == ENOENT ? GRA_ENOENT : GRA_EIO, "cannot open %s: %s", path,
+                   strerror(errno));
     struct buf b = BUF_INIT;
     char blk[65536];
     size_t n;
@@ -67,13 +67,26 @@ int fileio_read(const char *path, char **data, size_t *len)
         buf_release(&b);
         return err(GRA_EIO, "cannot read %s", path);
     }
-    const unsigned char *u = (const unsigned char *)b.data;
-    if (b.len >= 2 && u[0] == 0x1f && u[1] == 0x8b) {
-        int rc = inflate_gz(path, u, b.len, data, len);
-        buf_release(&b);
+    *data = buf_detach(&b, len);
+    return 0;
+}
+
+int fileio_read(const char *path, char **data, size_t *len)
+{
+    /* read everything first (works for pipes and /dev/fd paths), then inflate
+     * if the bytes are gzip */
+    char *raw;
+    size_t n;
+    int rc = fileio_read_raw(path, &raw, &n);
+    if (rc) return rc == GRA_ENOENT ? GRA_EIO : rc;
+    const unsigned char *u = (const unsigned char *)raw;
+    if (n >= 2 && u[0] == 0x1f && u[1] == 0x8b) {
+        rc = inflate_gz(path, u, n, data, len);
+        free(raw);
         return rc;
     }
-    *data = buf_detach(&b, len);
+    *data = raw;
+    *len = n;
     return 0;
 }
 

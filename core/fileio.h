@@ -20,6 +20,10 @@ struct cJSON;
  * heap buffer (NUL-terminated, free with free()) or GRA_EIO after logging. */
 int fileio_read(const char *path, char **data, size_t *len);
 
+/* Read a file's bytes as they are (no gzip inflation), e.g. to hash them.
+ * 0, GRA_ENOENT when it does not exist, or GRA_EIO; logs the reason. */
+int fileio_read_raw(const char *path, char **data, size_t *len);
+
 /* Write atomically (tmp + fsync + rename + directory fsync). 0 or GRA_EIO. */
 int fileio_write_atomic(const char *path, const void *data, size_t len);
 

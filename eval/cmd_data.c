@@ -115,26 +115,6 @@ static void data_set_add(struct data_set *s, struct bench *b, bool named)
     }
 }
 
-/* raw bytes (fileio_read would inflate the .gz files, whose hash is of the
- * compressed bytes) */
-static int read_raw(const char *path, char **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return err(GRA_ENOENT, "cannot open %s: %s", path, strerror(errno));
-    struct buf b = BUF_INIT;
-    char blk[65536];
-    size_t n;
-    while ((n = fread(blk, 1, sizeof blk, f)) > 0) buf_append(&b, blk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        buf_release(&b);
-        return err(GRA_EIO, "cannot read %s", path);
-    }
-    *data = buf_detach(&b, len);
-    return 0;
-}
-
 static size_t curl_sink(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct buf *b = ud;
@@ -218,7 +198,7 @@ static int fetch_one(const struct data_file *df, const char *data_dir, const cha
         char *src = path_join(mirror, f->path);
         char *data = NULL;
         size_t len = 0;
-        rc = read_raw(src, &data, &len);
+        rc = fileio_read_raw(src, &data, &len);
         if (!rc) rc = check_sha(f, src, data, len, got);
         if (!rc) rc = store(data_dir, f, data, len);
         if (!rc) log_debug("copied   %s%s", f->path, f->sha256 ? "" : " (sha256 not pinned)");
