@@ -8,6 +8,7 @@
  * (docs/developing.md).
  */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <curl/curl.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
@@ -84,6 +85,49 @@ static int run_stage(const char *name, int (*fn)(int, char **), char **argv)
     return rc;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Decontamination of every dataset the run wrote: RUN/decontam-NAME.json,
+ * which the report shows. A failure (benchmark data absent) is reported and
+ * the run goes on: the report then says that no overlap was computed. */
+static void run_decontam(const char *out)
+{
+    char *dir = path_join(out, "datasets");
+    DIR *d = opendir(dir);
+    if (!d) {
+        free(dir);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len <= 6 || strcmp(e->d_name + len - 6, ".jsonl") != 0) continue;
+        if (strstr(e->d_name, ".rejected.") || strstr(e->d_name, ".embeddings.")) continue;
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = xstrndup(e->d_name, len - 6);
+    }
+    closedir(d);
+    if (n > 1) qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n; i++) {
+        char *file = xasprintf("%s/%s.jsonl", dir, names[i]);
+        char *report = xasprintf("%s/decontam-%s.json", out, names[i]);
+        char *a[] = {"decontam", file, "--out", report, NULL};
+        if (run_stage("decontam", cmd_decontam, a) != 0)
+            log_warn("run: decontamination of %s failed; the report will not show its overlap",
+                     file);
+        free(file);
+        free(report);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -107,6 +151,7 @@ static int cmd_run(int argc, char **argv)
             printf("usage: gra run EXP.json --out RUN_DIR [--replay]\n\n"
                    "Runs every stage the experiment configures, in order, on RUN_DIR:\n"
                    "  gra synth EXP.json --out RUN_DIR       (if the config has \"synth\")\n"
+                   "  gra decontam RUN_DIR/datasets/NAME.jsonl --out RUN_DIR/decontam-NAME.json\n"
                    "  gra eval EXP.json --out RUN_DIR/eval   (if the config has \"eval\")\n"
                    "  gra report RUN_DIR                     (always)\n"
                    "Interrupted runs resume: run the same command again.\n"
@@ -133,6 +178,7 @@ static int cmd_run(int argc, char **argv)
     if (has_synth) {
         char *a[] = {"synth", cfgpath, "--out", (char *)out, rp, NULL};
         if ((rc = run_stage("synth", cmd_synth, a))) return rc;
+        run_decontam(out);
     }
     if (has_eval) {
         char *evdir = path_join(out, "eval");
