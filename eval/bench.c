@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -26,6 +27,7 @@
 #include "core/rng.h"
 #include "eval/csv.h"
 #include "eval/extract.h"
+#include "eval/ifeval.h"
 
 static const char *const family_names[] = {"gsm8k", "math",   "mc",    "mc_multi",
                                            "code",  "phrase", "ifeval"};
@@ -728,6 +730,22 @@ static int load_record(struct load *L, long row, long line, const cJSON *rec)
             gold = xstrdup(tg);
             gout = xasprintf("So the answer is %s.", tg);
         }
+    } else if (strcmp(ld, "ifeval") == 0) {
+        /* {"key", "prompt", "instruction_id_list", "kwargs"}: the checkers
+         * read the record at scoring time; validate it now */
+        char msg[256];
+        if (ifeval_validate(rec, msg, sizeof msg)) {
+            char *colon = strchr(msg, ':');
+            if (colon) *colon = '\0';
+            rec_fail(L, line, msg, colon ? colon + 2 : "invalid");
+        } else {
+            cJSON_AddStringToObject(vars, "prompt", sget(rec, "prompt"));
+            struct buf g = BUF_INIT;
+            const cJSON *ids = cJSON_GetObjectItemCaseSensitive(rec, "instruction_id_list");
+            for (const cJSON *x = ids->child; x; x = x->next)
+                buf_appendf(&g, "%s%s", g.len ? "," : "", x->valuestring);
+            gold = buf_detach(&g, NULL);
+        }
     } else {
         rec_fail(L, line, "loader", "this loader does not read JSON records");
     }
@@ -962,6 +980,141 @@ out:
     return rc;
 }
 
+/* BBH cot-prompts/TASK.txt (suzgunmirac/BIG-Bench-Hard): an optional
+ * header ended by a "-----" line (the canary), the task description, then
+ * exemplars "Q: ...\nA: ... So the answer is X." separated by blank lines.
+ * Adds the group's exemplars (for the prompt hash) and returns the rendered
+ * few-shot text "DESCRIPTION\n\nQ: q1\nA: a1\n\n..." with the first `shots`
+ * exemplars (heap), or NULL after logging file: problem. */
+static char *load_cot_prompt(struct bench *b, const char *path, const char *group, int *rc)
+{
+    char *data = NULL;
+    size_t len;
+    char *res = NULL;
+    *rc = GRA_EPARSE;
+    if (!fileio_exists(path)) {
+        *rc = err(GRA_ENOENT,
+                  "%s: few-shot file %s is missing (run `gra data fetch --benchmark %s`%s)",
+                  b->name, path, b->name,
+                  b->optional ? "; this benchmark's data is not staged here" : "");
+        return NULL;
+    }
+    if ((*rc = fileio_read(path, &data, &len)) != 0) return NULL;
+    *rc = GRA_EPARSE;
+    /* CRLF -> LF */
+    char *w = data;
+    for (const char *r = data; *r; r++)
+        if (!(r[0] == '\r' && r[1] == '\n')) *w++ = *r;
+    *w = '\0';
+    char *text = data;
+    for (char *line = data; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (strncmp(line, "-----", 5) == 0 && strspn(line, "-") == (size_t)((nl ? nl : line + strlen(line)) - line)) {
+            text = nl ? nl + 1 : line + strlen(line);
+            break;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    /* exemplar starts: lines beginning with "Q:" */
+    char *q[64];
+    int nq = 0;
+    for (char *line = text; line && *line && nq < 64;) {
+        if (strncmp(line, "Q:", 2) == 0) q[nq++] = line;
+        char *nl = strchr(line, '\n');
+        line = nl ? nl + 1 : NULL;
+    }
+    if (nq < b->shots) {
+        err(GRA_EPARSE, "%s: %d exemplar%s (\"Q: ... A: ...\"), the spec asks for %d shots", path,
+            nq, nq == 1 ? "" : "s", b->shots);
+        goto out;
+    }
+    struct buf o = BUF_INIT;
+    const char *pe = nq ? q[0] : text + strlen(text);
+    const char *pb = text;
+    while (pb < pe && isspace((unsigned char)*pb)) pb++;
+    while (pe > pb && isspace((unsigned char)pe[-1])) pe--;
+    buf_append(&o, pb, (size_t)(pe - pb));
+    for (int k = 0; k < nq && k < b->shots; k++) {
+        const char *end = k + 1 < nq ? q[k + 1] : q[k] + strlen(q[k]);
+        const char *a = NULL;
+        for (const char *p = q[k]; p && p < end;) {
+            if (p != q[k] && strncmp(p, "A:", 2) == 0) {
+                a = p;
+                break;
+            }
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            p = nl ? nl + 1 : NULL;
+        }
+        if (!a) {
+            err(GRA_EPARSE, "%s: exemplar %d: no \"A:\" line after its \"Q:\"", path, k + 1);
+            buf_release(&o);
+            goto out;
+        }
+        const char *qb = q[k] + 2, *qe = a;
+        while (qb < qe && *qb == ' ') qb++;
+        while (qe > qb && isspace((unsigned char)qe[-1])) qe--;
+        const char *ab = a + 2, *ae = end;
+        while (ab < ae && *ab == ' ') ab++;
+        while (ae > ab && isspace((unsigned char)ae[-1])) ae--;
+        char *qs = xasprintf("%.*s", (int)(qe - qb), qb);
+        char *as = xasprintf("%.*s", (int)(ae - ab), ab);
+        bool has_marker = false;
+        for (const char *p = as; *p && !has_marker; p++)
+            has_marker = strncasecmp(p, "the answer is", 13) == 0;
+        if (!has_marker) {
+            err(GRA_EPARSE, "%s: exemplar %d: the answer lacks \"So the answer is\"", path, k + 1);
+            free(qs);
+            free(as);
+            buf_release(&o);
+            goto out;
+        }
+        buf_appendf(&o, "%sQ: %s\nA: %s", o.len ? "\n\n" : "", qs, as);
+        if (b->n_exemplars == b->exemplars_cap) {
+            b->exemplars_cap = b->exemplars_cap ? 2 * b->exemplars_cap : 16;
+            b->exemplars = xrealloc(b->exemplars, sizeof *b->exemplars * (size_t)b->exemplars_cap);
+        }
+        struct bench_exemplar *x = &b->exemplars[b->n_exemplars++];
+        x->group = group ? xstrdup(group) : NULL;
+        x->vars = cJSON_CreateObject();
+        cJSON_AddStringToObject(x->vars, "input", qs);
+        x->target = as;
+        free(qs);
+    }
+    res = buf_detach(&o, NULL);
+    *rc = 0;
+out:
+    free(data);
+    return res;
+}
+
+/* prompt.exemplars.cot_prompts: one file per group, rendered into every
+ * item's {fewshot} variable */
+static int load_cot_prompts(struct bench *b, const char *data_dir, const char *pattern)
+{
+    b->inline_exemplars = true;
+    const char *last = NULL;
+    char *fewshot = NULL;
+    for (int i = 0; i < b->n_items; i++) {
+        struct bench_item *it = &b->items[i];
+        if (!last || !it->group || strcmp(last, it->group) != 0) {
+            /* items of a group are contiguous: one file per group */
+            free(fewshot);
+            char *rel = subst_group(pattern, it->group);
+            char *path = path_join(data_dir, rel);
+            int rc = 0;
+            fewshot = load_cot_prompt(b, path, it->group, &rc);
+            free(rel);
+            free(path);
+            if (!fewshot) return rc;
+            last = it->group;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(it->vars, "fewshot");
+        cJSON_AddStringToObject(it->vars, "fewshot", fewshot);
+    }
+    free(fewshot);
+    return 0;
+}
+
 static void compute_prompt_hash(struct bench *b)
 {
     struct sha256_ctx *h = sha256_begin();
@@ -982,11 +1135,6 @@ static void compute_prompt_hash(struct bench *b)
 
 int bench_load(struct bench *b, const char *data_dir, int limit)
 {
-    if (b->family == BENCH_IFEVAL)
-        return err(GRA_ECONFIG,
-                   "%s: the IFEval instruction checkers are not implemented in this "
-                   "build; the spec documents the benchmark only (docs/benchmarks.md)",
-                   b->name);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(b->spec, "data");
     struct load L = {0};
     L.b = b;
@@ -1026,6 +1174,8 @@ int bench_load(struct bench *b, const char *data_dir, int limit)
         const cJSON *ex = getp(b->spec, "prompt.exemplars");
         if (sget(ex, "file")) {
             rc = load_exemplar_file(b);
+        } else if (sget(ex, "cot_prompts")) {
+            rc = load_cot_prompts(b, data_dir, sget(ex, "cot_prompts"));
         } else if (sget(ex, "data_file")) {
             struct load X = L;
             X.exemplars = true;
@@ -1149,7 +1299,7 @@ struct cJSON *bench_messages(const struct bench *b, int i)
         cJSON_AddStringToObject(m, "content", b->system);
         cJSON_AddItemToArray(msgs, m);
     }
-    int used = 0;
+    int used = b->inline_exemplars ? b->shots : 0;
     for (int k = 0; k < b->n_exemplars && used < b->shots; k++) {
         const struct bench_exemplar *x = &b->exemplars[k];
         if (!exemplar_applies(x, it)) continue;
@@ -1187,7 +1337,7 @@ char *bench_prompt_text(const struct bench *b, int i)
     const struct bench_item *it = &b->items[i];
     struct buf o = BUF_INIT;
     if (b->system) buf_appendf(&o, "%s\n\n", b->system);
-    int used = 0;
+    int used = b->inline_exemplars ? b->shots : 0;
     for (int k = 0; k < b->n_exemplars && used < b->shots; k++) {
         const struct bench_exemplar *x = &b->exemplars[k];
         if (!exemplar_applies(x, it)) continue;
@@ -1231,6 +1381,17 @@ void bench_score(const struct bench *b, int i, const char *output, struct verdic
     case BENCH_PHRASE:
         score_phrase(output, it->gold, v);
         break;
+    case BENCH_IFEVAL: {
+        struct ifeval_result r;
+        if (ifeval_score(it->record, output ? output : "", &r) == 0) {
+            ifeval_fill_verdict(&r, strcmp(b->primary, "strict") == 0, v);
+            ifeval_result_release(&r);
+            return; /* primary and partial are set */
+        }
+        memset(v, 0, sizeof *v);
+        v->extract_failed = true;
+        break;
+    }
     default:
         memset(v, 0, sizeof *v);
         v->extract_failed = true;
@@ -1267,6 +1428,8 @@ char *bench_corrupt_output(const struct bench *b, int i)
     }
     case BENCH_PHRASE:
         return xasprintf("So the answer is not %s.", it->gold);
+    case BENCH_IFEVAL:
+        return xstrdup(""); /* an empty reply follows no instruction */
     case BENCH_CODE:
         return xstrdup("```python\nraise AssertionError('wrong')\n```\n");
     default:

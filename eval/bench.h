@@ -31,7 +31,7 @@ enum bench_family {
     BENCH_MC_MULTI, /* a set of option letters (TruthfulQA MC2 as generation) */
     BENCH_CODE,     /* program run against the tests (eval/code.h) */
     BENCH_PHRASE,   /* "the answer is X" exact match (BBH) */
-    BENCH_IFEVAL,   /* instruction checkers: not implemented in this build */
+    BENCH_IFEVAL,   /* verifiable-instruction checkers (eval/ifeval.h) */
 };
 const char *bench_family_name(int family);
 
@@ -87,6 +87,8 @@ struct bench {
     int n_ks;
     double code_timeout_s;
     bool completion_code; /* code: the output continues the prompt */
+    bool inline_exemplars; /* exemplars are rendered into the item's {fewshot}
+                              variable (BBH cot-prompts), not as chat turns */
     /* loaded data */
     struct bench_item *items;
     int n_items, items_cap;

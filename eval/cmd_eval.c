@@ -31,6 +31,7 @@
 #include "core/simsrv.h"
 #include "eval/bench.h"
 #include "eval/code.h"
+#include "eval/ifeval.h"
 #include "eval/eval.h"
 
 #define EVAL_RULES_VERSION "gra-eval-1"
@@ -237,6 +238,7 @@ static cJSON *cell_summary(const struct cell *c)
         double acc;
     } *ga = NULL;
     int n_ga = 0;
+    struct ifeval_tally ift = {0};
     for (int i = 0; i < c->n_items; i++) {
         int n = c->n_samples[i];
         if (n == 0) continue;
@@ -249,6 +251,7 @@ static cJSON *cell_summary(const struct cell *c)
             si += s->v.strict;
             fi += s->v.flexible;
             pi += s->v.partial;
+            if (b->family == BENCH_IFEVAL) ifeval_tally_add(&ift, &s->v);
             n_fail += s->v.extract_failed;
             calls_failed += s->call_failed;
             ptok += s->prompt_tokens;
@@ -281,6 +284,7 @@ static cJSON *cell_summary(const struct cell *c)
     if (c->n_items > n_scored_items)
         cJSON_AddNumberToObject(o, "missing_items", c->n_items - n_scored_items);
     if (b->family == BENCH_MC_MULTI) cJSON_AddNumberToObject(o, "mean_partial", partial / ni);
+    if (b->family == BENCH_IFEVAL) ifeval_tally_to_json(&ift, o);
     if (b->family == BENCH_CODE) {
         cJSON *pk = cJSON_AddObjectToObject(o, "pass_at_k");
         int ks1[] = {1};

@@ -21,6 +21,12 @@ struct verdict {
     double partial;        /* a graded score in [0,1] where the family has one
                               (MC2: share of options classified right), else
                               equal to correct */
+    struct {                   /* IFEval only (eval/ifeval.h): per item */
+        int n;                 /* instructions */
+        int strict, loose;     /* instructions followed, per rule */
+        int strict_unsup, loose_unsup; /* instructions undecided */
+        bool undecided_strict, undecided_loose; /* prompt undecided */
+    } ifeval;
 };
 
 void score_verdict_release(struct verdict *v);

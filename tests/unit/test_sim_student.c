@@ -28,6 +28,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/simsrv.h"
+#include "eval/bench.h"
 #include "eval/code.h"
 #include "eval/csv.h"
 #include "eval/sandbox.h"
@@ -382,6 +383,67 @@ static void test_truthfulqa_mc1_mc2(void **state)
     cJSON_Delete(arr);
     free(path);
     cJSON_Delete(md.spec);
+}
+
+/* TruthfulQA MC2 through the real benchmark prompt (options shuffled by the
+ * spec's seed, "Statements:" + "Answer: " instruction): a knowledgeable
+ * student answers with the exact set of true letters, scored right by the
+ * MC2 scorer; a weak one answers a plausible wrong set (one statement's
+ * membership flipped: never empty, never an extraction failure, most
+ * statements still classified right). */
+static void test_truthfulqa_mc2_bench_prompt(void **state)
+{
+    (void)state;
+    NEED("truthfulqa/v1/mc_task.json");
+    struct bench *b = NULL;
+    assert_int_equal(bench_open(bench_dir_default(), "truthfulqa_mc2", &b), 0);
+    assert_int_equal(bench_load(b, data_dir, 80), 0);
+    static const double skills[2] = {0.995, 0.01};
+    for (int s = 0; s < 2; s++) {
+        struct model md;
+        char spec[256];
+        snprintf(spec, sizeof spec,
+                 "{\"student\": {\"base_skill\": {\"math\": 0.5, \"code\": 0.5, "
+                 "\"knowledge\": %g, \"reasoning\": 0.5}}}",
+                 skills[s]);
+        model_init(&md, spec);
+        int correct = 0, failed = 0, wrong_nonempty = 0;
+        double partial_wrong = 0;
+        for (int i = 0; i < b->n_items; i++) {
+            cJSON *m = bench_messages(b, i);
+            assert_non_null(m);
+            const char *user =
+                cJSON_GetObjectItem(cJSON_GetArrayItem(m, cJSON_GetArraySize(m) - 1), "content")
+                    ->valuestring;
+            int rc;
+            char *rep = ask(&md, NULL, user, 7, &rc);
+            assert_int_equal(rc, 0);
+            struct verdict v;
+            bench_score(b, i, rep, &v);
+            correct += v.correct;
+            failed += v.extract_failed;
+            if (!v.correct) {
+                partial_wrong += v.partial;
+                if (v.extracted && *v.extracted) wrong_nonempty++;
+            }
+            score_verdict_release(&v);
+            free(rep);
+            cJSON_Delete(m);
+        }
+        int wrong = b->n_items - correct;
+        printf("SIMULATED truthfulqa_mc2 via bench prompts, knowledge %.3f: %d/%d exact sets, "
+               "%d extraction failures, mean partial of wrong sets %.3f\n",
+               skills[s], correct, b->n_items, failed, wrong ? partial_wrong / wrong : 0.0);
+        assert_int_equal(failed, 0);
+        assert_int_equal(wrong_nonempty, wrong);
+        if (s == 0) assert_true(correct >= b->n_items * 8 / 10);
+        if (s == 1) {
+            assert_true(correct <= b->n_items * 2 / 10);
+            assert_true(partial_wrong / wrong > 0.6); /* one statement flipped */
+        }
+        cJSON_Delete(md.spec);
+    }
+    bench_free(b);
 }
 
 static void test_humaneval(void **state)
@@ -781,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_common_random_numbers),
         cmocka_unit_test(test_mmlu),
         cmocka_unit_test(test_truthfulqa_mc1_mc2),
+        cmocka_unit_test(test_truthfulqa_mc2_bench_prompt),
         cmocka_unit_test(test_mbpp_vs_sanitized),
         cmocka_unit_test(test_humaneval),
         cmocka_unit_test(test_wrong_code_always_fails),
