@@ -56,8 +56,10 @@ static int exec(struct cache *c, const char *sql)
     return 0;
 }
 
-#define CACHE_FORMAT 1
-#define CACHE_FORMAT_STR "1"
+/* format 2 added latency_ms: the wall time of the call that filled the entry,
+ * so results rebuilt from the cache keep the latency first measured */
+#define CACHE_FORMAT 2
+#define CACHE_FORMAT_STR "2"
 
 /* One integer from a single-row query; -1 on error. */
 static int query_int(struct cache *c, const char *sql)
@@ -98,7 +100,12 @@ static int init_schema(struct cache *c)
                           " model TEXT NOT NULL,"
                           " created INTEGER NOT NULL,"
                           " value BLOB NOT NULL,"
-                          " value_sha256 TEXT NOT NULL)")) == 0)
+                          " value_sha256 TEXT NOT NULL,"
+                          " latency_ms REAL NOT NULL DEFAULT 0)")) == 0)
+            rc = exec(c, "PRAGMA user_version=" CACHE_FORMAT_STR);
+    } else if (v == 1 && tables > 0) {
+        /* a format-1 cache: add the column (entries keep latency 0, "unknown") */
+        if ((rc = exec(c, "ALTER TABLE calls ADD COLUMN latency_ms REAL NOT NULL DEFAULT 0")) == 0)
             rc = exec(c, "PRAGMA user_version=" CACHE_FORMAT_STR);
     }
     if (rc) {
@@ -132,13 +139,13 @@ int cache_open(const char *path, bool readonly, struct cache **out)
         if ((rc = exec(c, "PRAGMA synchronous=NORMAL")) != 0) goto out;
         if (sqlite3_prepare_v2(c->db,
                                "INSERT OR REPLACE INTO calls(k64, key, model, created, value,"
-                               " value_sha256) VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
+                               " value_sha256, latency_ms) VALUES (?6, ?1, ?2, ?3, ?4, ?5, ?7)",
                                -1, &c->put, NULL) != SQLITE_OK) {
             rc = db_fail(c, "prepare insert");
             goto out;
         }
     }
-    if (sqlite3_prepare_v2(c->db, "SELECT value, value_sha256, key FROM calls WHERE k64 = ?1", -1,
+    if (sqlite3_prepare_v2(c->db, "SELECT value, value_sha256, key, latency_ms FROM calls WHERE k64 = ?1", -1,
                            &c->get, NULL) != SQLITE_OK) {
         rc = db_fail(c, "prepare lookup (is this a gra call cache?)");
         goto out;
@@ -196,10 +203,11 @@ static sqlite3_int64 key64(const char *key)
     return (sqlite3_int64)v;
 }
 
-int cache_get(struct cache *c, const char *key, char **value, size_t *len)
+int cache_get(struct cache *c, const char *key, char **value, size_t *len, double *latency_ms)
 {
     *value = NULL;
     if (len) *len = 0;
+    if (latency_ms) *latency_ms = 0;
     int rc = GRA_ENOENT;
     sqlite3_bind_int64(c->get, 1, key64(key));
     int s = sqlite3_step(c->get);
@@ -221,6 +229,7 @@ int cache_get(struct cache *c, const char *key, char **value, size_t *len)
             p[n] = '\0';
             *value = p;
             if (len) *len = n;
+            if (latency_ms) *latency_ms = sqlite3_column_double(c->get, 3);
             rc = 0;
         }
     } else if (s != SQLITE_DONE) {
@@ -231,7 +240,8 @@ int cache_get(struct cache *c, const char *key, char **value, size_t *len)
     return rc;
 }
 
-int cache_put(struct cache *c, const char *key, const char *model, const void *value, size_t len)
+int cache_put(struct cache *c, const char *key, const char *model, const void *value, size_t len,
+              double latency_ms)
 {
     if (c->readonly) return err(GRA_ECACHE, "cache %s: opened read-only", c->path);
     int rc;
@@ -247,6 +257,7 @@ int cache_put(struct cache *c, const char *key, const char *model, const void *v
     sqlite3_bind_blob(c->put, 4, len ? value : "", (int)len, SQLITE_STATIC);
     sqlite3_bind_text(c->put, 5, hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(c->put, 6, key64(key));
+    sqlite3_bind_double(c->put, 7, latency_ms);
     int s = sqlite3_step(c->put);
     rc = s == SQLITE_DONE ? 0 : db_fail(c, "insert");
     sqlite3_reset(c->put);

@@ -40,13 +40,16 @@ int cache_open(const char *path, bool readonly, struct cache **out);
 int cache_close(struct cache *c);
 
 /* Look up key (64 hex). 0 and a heap copy of the value (NUL-terminated,
- * free()) on a hit; GRA_ENOENT on a miss or a damaged entry (logged);
- * GRA_ECACHE on a database error. */
-int cache_get(struct cache *c, const char *key, char **value, size_t *len);
+ * free()) on a hit, with the latency recorded when the entry was made (0 =
+ * unknown; latency_ms may be NULL); GRA_ENOENT on a miss or a damaged entry
+ * (logged); GRA_ECACHE on a database error. */
+int cache_get(struct cache *c, const char *key, char **value, size_t *len, double *latency_ms);
 
 /* Insert or replace key -> value (model is the served model name, stored for
- * statistics). Joins the open write batch. 0 or GRA_ECACHE. */
-int cache_put(struct cache *c, const char *key, const char *model, const void *value, size_t len);
+ * statistics; latency_ms the wall time of the call that produced it). Joins
+ * the open write batch. 0 or GRA_ECACHE. */
+int cache_put(struct cache *c, const char *key, const char *model, const void *value, size_t len,
+              double latency_ms);
 
 /* Commit the open batch now. 0 or GRA_ECACHE. */
 int cache_flush(struct cache *c);

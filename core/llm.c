@@ -1105,7 +1105,7 @@ static void complete(struct llm_client *c, struct conn *k, CURLcode cc)
         r.error = pr == PR_OK ? NULL : rp.err;
         r.latency_ms = lat;
         if (r.status == LLM_OK && c->cache)
-            cache_put(c->cache, q->key, served(m->cfg), k->body.data, k->body.len);
+            cache_put(c->cache, q->key, served(m->cfg), k->body.data, k->body.len, lat);
         rate_refund(m, q, &r);
         deliver(c, q, &r);
         reply_release(&rp);
@@ -1346,7 +1346,8 @@ static bool process_pending(struct llm_client *c)
         if (c->cache) {
             char *v = NULL;
             size_t n = 0;
-            if (cache_get(c->cache, q->key, &v, &n) == 0) {
+            double lat = 0;
+            if (cache_get(c->cache, q->key, &v, &n, &lat) == 0) {
                 struct llm_result r;
                 struct reply rp;
                 memset(&r, 0, sizeof r);
@@ -1356,6 +1357,7 @@ static bool process_pending(struct llm_client *c)
                     r.status = pr == PR_OK ? LLM_OK : LLM_FAIL_LENGTH;
                     r.error = pr == PR_OK ? NULL : rp.err;
                     r.cache_hit = true;
+                    r.latency_ms = lat; /* as measured when the entry was made */
                     r.http_status = 200;
                     deliver(c, q, &r);
                     reply_release(&rp);

@@ -62,7 +62,8 @@ struct llm_result {
     int dim;
     /* accounting */
     long prompt_tokens, completion_tokens;
-    double latency_ms; /* wall time of the successful attempt (0 on a cache hit) */
+    double latency_ms; /* wall time of the successful attempt; on a cache hit, the
+                          latency recorded when the entry was made (0 = unknown) */
     int attempts;      /* HTTP attempts made (0 on a cache hit) */
     bool cache_hit;
     char request_hash[65]; /* cache key: the call id recorded in provenance */

@@ -183,19 +183,21 @@ static void test_put_get(void **state)
     key[64] = 0;
     char *v = NULL;
     size_t n = 0;
-    assert_int_equal(cache_get(c, key, &v, &n), GRA_ENOENT);
+    assert_int_equal(cache_get(c, key, &v, &n, NULL), GRA_ENOENT);
     const char body[] = "{\"choices\":[]}\0binary";
-    assert_int_equal(cache_put(c, key, "m", body, sizeof body), 0);
+    assert_int_equal(cache_put(c, key, "m", body, sizeof body, 12.5), 0);
     /* visible inside the open batch */
-    assert_int_equal(cache_get(c, key, &v, &n), 0);
+    assert_int_equal(cache_get(c, key, &v, &n, NULL), 0);
     assert_int_equal(n, sizeof body);
     assert_memory_equal(v, body, sizeof body);
     free(v);
     assert_int_equal(cache_close(c), 0);
-    /* and after reopening (committed on close) */
+    /* and after reopening (committed on close), with the call's latency */
     assert_int_equal(cache_open(path, true, &c), 0);
-    assert_int_equal(cache_get(c, key, &v, &n), 0);
+    double lat = -1;
+    assert_int_equal(cache_get(c, key, &v, &n, &lat), 0);
     assert_memory_equal(v, body, sizeof body);
+    assert_true(lat == 12.5);
     free(v);
     cJSON *st = NULL;
     assert_int_equal(cache_stats(c, &st), 0);
@@ -222,7 +224,7 @@ static void test_put_get(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(cache_open(path, true, &c), 0);
-    assert_int_equal(cache_get(c, key, &v, &n), GRA_ENOENT);
+    assert_int_equal(cache_get(c, key, &v, &n, NULL), GRA_ENOENT);
     assert_int_equal(cache_verify(c, NULL, NULL, &checked, &bad), 0);
     assert_int_equal(bad, 1);
     cache_close(c);

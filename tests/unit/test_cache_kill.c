@@ -61,7 +61,7 @@ static void writer(const char *path, long start)
         size_t n;
         key_for(i, key);
         char *v = value_for(i, &n);
-        if (cache_put(c, key, i % 3 ? "gen" : "rev", v, n) != 0) _exit(4);
+        if (cache_put(c, key, i % 3 ? "gen" : "rev", v, n, (double)i) != 0) _exit(4);
         free(v);
         if (rng_below(&r, 40) == 0 && cache_flush(c) != 0) _exit(5);
     }
@@ -133,7 +133,7 @@ static void test_kill_loop(void **state)
             key_for(i, key);
             char *v = NULL;
             size_t n = 0;
-            if (cache_get(c, key, &v, &n) != 0) break; /* the round's entries are a prefix */
+            if (cache_get(c, key, &v, &n, NULL) != 0) break; /* the round's entries are a prefix */
             size_t en;
             char *want = value_for(i, &en);
             assert_int_equal(n, en);
