@@ -33,8 +33,11 @@
  * Two drivers run the same steps: round_run() (the normal path) keeps a
  * whole round in one event loop, finalizing a wave in callbacks and starting
  * the next wave as soon as the previous one has passed dedup (its enrichment
- * overlaps the new samples); wave_step() runs one step at a time and is what
- * shards and --merge use. Both write the same checkpoints (the e2e test
+ * overlaps the new samples; the seeds' embeddings overlap the first wave;
+ * samples of the next wave may start in idle slots); wave_step() runs one
+ * step at a time and is what shards and --merge use. Calls go through a
+ * per-model queue that serves the oldest sample first (see "The call
+ * queue"): timing only, never content. Both write the same checkpoints (the e2e test
  * compares a sharded run with a normal one byte for byte).
  *
  * Durability (why kill -9 + rerun == an uninterrupted run, byte for byte):
@@ -46,9 +49,13 @@
  *   - finalizing uses the journal entries (as parsed back from their
  *     lines) sorted by index, so a fresh and a resumed run feed identical
  *     bytes into dedup and enrichment;
+ *   - enrichment outcomes are journaled too (enrich-K.jsonl) and applied from
+ *     the line as read back, so a resumed run never re-asks one, even with no
+ *     call cache;
  *   - a finalized step is written atomically as state/NAME/step-K.json (+ the
  *     embeddings of what entered the dedup index, step-K.emb); on restart the
- *     checkpoints are replayed through the same apply function;
+ *     checkpoints are replayed through the same apply function, which also
+ *     collects the kept records' vectors for NAME.embeddings.jsonl;
  *   - the final files are written atomically once the dataset is complete.
  *   The state directory is tied to the dataset's config by a hash; a changed
  *   config refuses to resume (delete state/NAME to start over).
@@ -65,6 +72,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/config.h"
@@ -129,6 +137,16 @@ struct ds {
     bool weighted;
     cJSON *rounds_info; /* per round: target, attempted, kept */
     cJSON *prompt_hashes;
+    /* embedding dedup: the instruction vector of every record in kept, in the
+     * same order (kept_emb_n x emb_dim), for NAME.embeddings.jsonl; false
+     * kept_emb_ok when a checkpoint did not record which vector is whose */
+    float *kept_emb;
+    long kept_emb_n, kept_emb_cap;
+    bool kept_emb_ok;
+    struct sched *sched; /* the dataset's call queue (below) */
+    struct seed_defer *seed_defer; /* seed vectors still being made (round_run) */
+    long cand_seen, pass_seen; /* this process: candidates into dedup, and kept
+                                  (a timing heuristic only, never output) */
 };
 
 /* ------------------------------------------------------------------------
@@ -256,6 +274,8 @@ struct wave; /* a running step */
 struct sample {
     struct wave *w;
     long idx;         /* global sample index (seed step: seed index) */
+    long prio;        /* call priority: lower first (the sample index; enrichment:
+                         the enriched record's sample index) */
     int round;
     uint64_t seed;
     int phase;
@@ -286,7 +306,74 @@ struct call {
     int kind, slot, model, attempt;
     uint64_t seed;
     cJSON *messages;
+    long prio, seq;   /* queue order: (prio, seq) ascending */
+    bool dispatched;  /* handed to the client (holds one of the model's slots) */
 };
+
+/* ------------------------------------------------------------------------
+ * The call queue. The client serves each model FIFO up to its in-flight cap;
+ * the engine keeps its own queue in front of it so that, when a model's slots
+ * are all busy, the call of the OLDEST sample goes next (lowest sample index;
+ * enrichment carries its record's index, so it goes before the samples of
+ * the next wave). This only changes when a call is sent, never what is sent
+ * (every request is fixed by its sample's seed), so no output byte depends on
+ * it. What it buys: samples finish in index order instead of all at once, so
+ * the samples started ahead of their wave (speculation, round_run) only use
+ * slots the current wave leaves idle and never delay it, and a wave's tail
+ * is not stuck behind new samples' first calls.
+ */
+struct sched_heap {
+    struct call **v;
+    long n, cap;
+};
+
+struct sched {
+    int n_models;
+    long *cap;        /* per model: max_inflight x endpoints */
+    long *inflight;   /* per model: dispatched and not yet done */
+    struct sched_heap *q;
+    long seq;
+    bool pumping;
+};
+
+static bool call_before(const struct call *a, const struct call *b)
+{
+    return a->prio != b->prio ? a->prio < b->prio : a->seq < b->seq;
+}
+
+static void heap_push(struct sched_heap *h, struct call *c)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 64;
+        h->v = xrealloc(h->v, (size_t)h->cap * sizeof *h->v);
+    }
+    long i = h->n++;
+    while (i > 0) {
+        long p = (i - 1) / 2;
+        if (!call_before(c, h->v[p])) break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = c;
+}
+
+static struct call *heap_pop(struct sched_heap *h)
+{
+    if (h->n == 0) return NULL;
+    struct call *top = h->v[0], *last = h->v[--h->n];
+    long i = 0;
+    for (;;) {
+        long l = 2 * i + 1, r = l + 1, m = i;
+        const struct call *best = last;
+        if (l < h->n && call_before(h->v[l], best)) m = l, best = h->v[l];
+        if (r < h->n && call_before(h->v[r], best)) m = r;
+        if (m == i) break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n > 0) h->v[i] = last;
+    return top;
+}
 
 struct wave {
     struct ds *ds;
@@ -302,6 +389,7 @@ struct wave {
     int io_error;
     struct progress *prog;
     cJSON **enrich;     /* mode 2: records to enrich */
+    long preset;        /* mode 2: outcomes applied from the enrichment journal */
     struct round_run *rr; /* set when run by round_run() (speculative, chained) */
 };
 
@@ -445,12 +533,113 @@ static cJSON *build_messages(struct sample *s, int kind)
 
 static void on_call_done(void *ud, const struct llm_result *r);
 static void sample_advance(struct sample *s);
+static bool sample_abandoned(const struct sample *s);
+
+static struct sched *sched_new(const struct ds *ds)
+{
+    const struct dataset_cfg *dc = ds->dc;
+    struct sched *q = xcalloc(1, sizeof *q);
+    q->n_models = dc->n_models;
+    q->cap = xcalloc((size_t)dc->n_models, sizeof *q->cap);
+    q->inflight = xcalloc((size_t)dc->n_models, sizeof *q->inflight);
+    q->q = xcalloc((size_t)dc->n_models, sizeof *q->q);
+    for (int i = 0; i < dc->n_models; i++) {
+        const struct model_cfg *m = config_model(ds->ctx->cfg, dc->models[i]);
+        long cap = m ? (long)m->max_inflight * (m->n_endpoints > 0 ? m->n_endpoints : 1) : 0;
+        q->cap[i] = cap > 0 ? cap : 1;
+    }
+    return q;
+}
+
+static void sched_free(struct sched *q)
+{
+    if (!q) return;
+    for (int i = 0; i < q->n_models; i++) free(q->q[i].v); /* empty: drained */
+    free(q->q);
+    free(q->cap);
+    free(q->inflight);
+    free(q);
+}
+
+/* Hand c to the client. On failure (an unknown model: the config is
+ * validated, so this is defensive) the call is undone and false returned;
+ * the caller decides how the sample goes on. */
+static bool call_dispatch(struct call *c)
+{
+    struct sample *s = c->s;
+    struct ds *ds = s->w->ds;
+    const struct dataset_cfg *dc = ds->dc;
+    const struct prompt *p = &ds->ctx->prompts.p[kind_prompt[c->kind]];
+    struct llm_request req = {
+        .model = dc->models[c->model],
+        .tag = role_of_kind(c->kind),
+        .messages = c->messages,
+        .params = dc->role_params[role_slot(c->kind)],
+        .schema_name = p->schema_name,
+        .schema = p->schema,
+        .allow_length = false,
+        .seed = c->seed,
+        .done = on_call_done,
+        .ud = c,
+    };
+    c->dispatched = true;
+    ds->sched->inflight[c->model]++;
+    if (llm_submit(ds->ctx->client, &req) != 0) {
+        ds->sched->inflight[c->model]--;
+        s->pending--;
+        sample_fail(s, kind_step[c->kind], "llm_failure:unknown_model");
+        cJSON_Delete(c->messages);
+        free(c);
+        return false;
+    }
+    return true;
+}
+
+/* A queued call that will not be sent (its sample was abandoned, or the run
+ * is stopping): delivered as cancelled, like the client does. */
+static void call_cancel(struct call *c)
+{
+    struct llm_result r;
+    memset(&r, 0, sizeof r);
+    r.status = LLM_FAIL_CANCELLED;
+    r.error = "cancelled";
+    on_call_done(c, &r);
+}
+
+static bool call_dead(const struct call *c)
+{
+    const struct ds *ds = c->s->w->ds;
+    return (ds->ctx->stop_flag && *ds->ctx->stop_flag) || sample_abandoned(c->s);
+}
+
+/* Send queued calls while their models have free slots, best first. Runs at
+ * the end of every callback (never inside a sample's own step, so a failed
+ * dispatch can advance its sample safely); drain: cancel everything queued. */
+static void sched_pump(struct ds *ds, bool drain)
+{
+    struct sched *q = ds->sched;
+    if (!q || q->pumping) return;
+    q->pumping = true;
+    for (int m = 0; m < q->n_models; m++) {
+        struct sched_heap *h = &q->q[m];
+        while (h->n > 0 && (drain || q->inflight[m] < q->cap[m])) {
+            struct call *c = heap_pop(h);
+            struct sample *s = c->s;
+            if (drain || call_dead(c)) {
+                call_cancel(c);
+            } else if (!call_dispatch(c) && s->pending == 0) {
+                sample_advance(s);
+            }
+        }
+    }
+    q->pumping = false;
+}
 
 static void call_submit(struct sample *s, int kind, int slot, int model, int attempt,
                         cJSON *messages)
 {
     struct ds *ds = s->w->ds;
-    const struct dataset_cfg *dc = ds->dc;
+    struct sched *q = ds->sched;
     struct call *c = xcalloc(1, sizeof *c);
     c->s = s;
     c->kind = kind;
@@ -460,26 +649,13 @@ static void call_submit(struct sample *s, int kind, int slot, int model, int att
     c->messages = messages;
     c->seed = rng_derive(s->seed, kind_step[kind], (uint64_t)slot);
     if (attempt > 0) c->seed = rng_derive(c->seed, "retry", (uint64_t)attempt);
-    const struct prompt *p = &ds->ctx->prompts.p[kind_prompt[kind]];
-    struct llm_request req = {
-        .model = dc->models[model],
-        .tag = role_of_kind(kind),
-        .messages = messages,
-        .params = dc->role_params[role_slot(kind)],
-        .schema_name = p->schema_name,
-        .schema = p->schema,
-        .allow_length = false,
-        .seed = c->seed,
-        .done = on_call_done,
-        .ud = c,
-    };
+    c->prio = s->prio;
+    c->seq = q->seq++;
     s->pending++;
-    if (llm_submit(ds->ctx->client, &req) != 0) {
-        s->pending--;
-        sample_fail(s, kind_step[kind], "llm_failure:unknown_model");
-        cJSON_Delete(messages);
-        free(c);
-    }
+    /* a free slot and nobody waiting: straight to the client; else queue, and
+     * the pump at the end of the current callback picks the best call */
+    if (q->q[model].n == 0 && q->inflight[model] < q->cap[model]) call_dispatch(c);
+    else heap_push(&q->q[model], c);
 }
 
 static void submit_kind(struct sample *s, int kind, int slot, int model)
@@ -589,7 +765,9 @@ static void on_call_done(void *ud, const struct llm_result *r)
 {
     struct call *c = ud;
     struct sample *s = c->s;
-    const struct dataset_cfg *dc = s->w->ds->dc;
+    struct ds *ds = s->w->ds;
+    const struct dataset_cfg *dc = ds->dc;
+    if (c->dispatched) ds->sched->inflight[c->model]--;
     char why[REPLY_WHY_LEN] = "";
     bool parse_failed = false;
     if (r->status == LLM_OK) {
@@ -626,6 +804,7 @@ static void on_call_done(void *ud, const struct llm_result *r)
     cJSON_Delete(c->messages);
     free(c);
     if (--s->pending == 0) sample_advance(s);
+    sched_pump(ds, false);
 }
 
 /* ------------------------------------------------------------------------
@@ -984,6 +1163,7 @@ static struct sample *sample_new(struct wave *w, long idx)
     s->idx = idx;
     s->round = w->round;
     s->seed = rng_derive(ds->ctx->cfg->seed, "sample", (uint64_t)idx);
+    s->prio = idx;
     s->seed_ref = -1;
     struct rng r;
     rng_seed(&r, s->seed);
@@ -1037,6 +1217,30 @@ static void journal_put(struct wave *w, cJSON *entry)
     cJSON_Delete(entry);
 }
 
+/* Fill a kept record with its enrichment outcome (a journal entry of
+ * enrich-K.jsonl): domain, keywords, summary, or "_enrich_failed" (the
+ * record then moves to the rejected file); its calls join the record's. */
+static void enrich_apply(cJSON *rec, const cJSON *e)
+{
+    if (!e) { /* cannot happen: the line was printed by cJSON a moment ago */
+        jset(rec, "_enrich_failed", cJSON_CreateString("parse_failure:enrichment journal line"));
+        return;
+    }
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "ok"))) {
+        const char *why = jstr(e, "reason");
+        jset(rec, "_enrich_failed", cJSON_CreateString(why ? why : "unknown"));
+    } else {
+        jset(rec, "domain", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "domain"), 1));
+        jset(rec, "keywords", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "keywords"), 1));
+        jset(rec, "summary", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "summary"), 1));
+    }
+    cJSON *calls = cJSON_GetObjectItemCaseSensitive(rec, "calls");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "calls"))
+        cJSON_AddItemToArray(calls, cJSON_Duplicate(c, 1));
+    jset(rec, "usage", usage_of(calls));
+}
+
 static void wave_sample_done(struct sample *s)
 {
     struct wave *w = s->w;
@@ -1069,19 +1273,29 @@ static void wave_sample_done(struct sample *s)
         if (w->rr) rr_sample_done(w->rr, s->idx - w->first, e);
         else journal_put(w, e);
     } else {
-        /* enrichment: fill the record in place */
-        cJSON *rec = s->target;
-        if (s->fail_stage) {
-            jset(rec, "_enrich_failed", cJSON_CreateString(s->fail_reason));
+        /* enrichment: journal the outcome (enrich-K.jsonl), then fill the
+         * record in place from the line as read back, exactly as a resumed
+         * run fills it from the journal without asking the model again */
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "sample", jnum(s->target, "sample", -1));
+        cJSON_AddBoolToObject(e, "ok", s->fail_stage == NULL);
+        if (!s->fail_stage) {
+            cJSON_AddStringToObject(e, "domain", domain_names[s->m_domain]);
+            cJSON_AddItemToObject(e, "keywords", strs3(s->m_kw));
+            cJSON_AddStringToObject(e, "summary", s->m_summary);
         } else {
-            jset(rec, "domain", cJSON_CreateString(domain_names[s->m_domain]));
-            jset(rec, "keywords", strs3(s->m_kw));
-            jset(rec, "summary", cJSON_CreateString(s->m_summary));
+            cJSON_AddStringToObject(e, "reason", s->fail_reason);
         }
-        cJSON *calls = cJSON_GetObjectItemCaseSensitive(rec, "calls");
-        const cJSON *c;
-        cJSON_ArrayForEach(c, s->calls) cJSON_AddItemToArray(calls, cJSON_Duplicate(c, 1));
-        jset(rec, "usage", usage_of(calls));
+        cJSON_AddItemToObject(e, "calls", s->calls ? s->calls : cJSON_CreateArray());
+        s->calls = NULL;
+        char *line = json_print_compact(e);
+        cJSON_Delete(e);
+        if (w->jw_open && !w->io_error && jsonl_writer_put_raw(&w->jw, line, strlen(line)) != 0)
+            w->io_error = GRA_EIO;
+        cJSON *back = cJSON_Parse(line);
+        enrich_apply(s->target, back);
+        cJSON_Delete(back);
+        free(line);
     }
     w->active--;
     w->finished++;
@@ -1092,7 +1306,7 @@ static void wave_sample_done(struct sample *s)
     }
     sample_free(s);
     wave_start_more(w);
-    if (w->mode == 2 && w->rr && w->finished == w->n) rr_enriched(w->rr);
+    if (w->mode == 2 && w->rr && w->finished + w->preset == w->n) rr_enriched(w->rr);
 }
 
 static void wave_start_one(struct wave *w, long off)
@@ -1110,6 +1324,7 @@ static void wave_start_one(struct wave *w, long off)
     s->idx = idx;
     s->phase = PH_META;
     s->seed_ref = -1;
+    s->prio = idx;
     if (w->mode == 0) {
         /* seed preparation: writer drawn from the seed's own stream, shared by
          * every dataset with the same models (so their calls are cache hits) */
@@ -1124,6 +1339,7 @@ static void wave_start_one(struct wave *w, long off)
         cJSON *rec = w->enrich[off];
         s->target = rec;
         long sidx = (long)jnum(rec, "sample", 0);
+        s->prio = sidx;
         s->seed = rng_derive(ds->ctx->cfg->seed, "sample", (uint64_t)sidx);
         const char *writer = jstr(rec, "metadata_writer");
         for (int m = 0; m < ds->dc->n_models; m++)
@@ -1171,6 +1387,7 @@ static int wave_run(struct wave *w, const char *label)
     w->prog = progress_new(label, todo, w->ds->ctx->opts->quiet);
     wave_start_more(w);
     int rc = llm_run(w->ds->ctx->client);
+    sched_pump(w->ds, true); /* after a stop: what was still queued here */
     progress_finish(w->prog);
     w->prog = NULL;
     if (w->io_error) return w->io_error;
@@ -1289,6 +1506,7 @@ static int wave_prepare(struct wave *w, cJSON **entries)
 static void wave_release(struct wave *w)
 {
     if (w->jw_open) jsonl_writer_close(&w->jw);
+    w->jw_open = false;
     free(w->have);
     w->have = NULL;
 }
@@ -1487,7 +1705,26 @@ static int dedup_enter(struct ds *ds, const char *const *texts, long n, const fl
 /* ------------------------------------------------------------------------
  * Step 0: seed preparation
  */
-static int apply_seed_checkpoint(struct ds *ds, cJSON *cp, const char *emb_path)
+static bool seeds_indexed(const struct ds *ds)
+{
+    return ds->dc->dedup && ds->dc->method != METHOD_SEED && ds->dc->method != METHOD_REFINE;
+}
+
+/* The seeds that have metadata: their instructions (borrowed), in seed order. */
+static const char **seed_texts(const struct ds *ds, long *nt)
+{
+    int n = cJSON_GetArraySize(ds->seed_meta);
+    const char **texts = xcalloc((size_t)n + 1, sizeof *texts);
+    *nt = 0;
+    for (int i = 0; i < n; i++)
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ds->seed_meta, i), "ok")))
+            texts[(*nt)++] = ds->seeds[i].instruction;
+    return texts;
+}
+
+/* The seed checkpoint's metadata part: ds->seed_meta, the embedding calls and
+ * the pool. Takes "seeds" out of cp. */
+static void apply_seed_meta(struct ds *ds, cJSON *cp)
 {
     ds->seed_meta = cJSON_DetachItemFromObjectCaseSensitive(cp, "seeds");
     cJSON *ec = cJSON_GetObjectItemCaseSensitive(cp, "embedding_calls");
@@ -1495,8 +1732,6 @@ static int apply_seed_checkpoint(struct ds *ds, cJSON *cp, const char *emb_path)
     cJSON_ArrayForEach(c, ec) cJSON_AddItemToArray(ds->embed_calls, cJSON_Duplicate(c, 1));
     /* the pool: seeds with metadata, as records */
     int n = cJSON_GetArraySize(ds->seed_meta);
-    const char **texts = xcalloc((size_t)n + 1, sizeof *texts);
-    long nt = 0;
     for (int i = 0; i < n; i++) {
         cJSON *m = cJSON_GetArrayItem(ds->seed_meta, i);
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ok"))) continue;
@@ -1507,24 +1742,148 @@ static int apply_seed_checkpoint(struct ds *ds, cJSON *cp, const char *emb_path)
         cJSON_AddStringToObject(rec, "instruction", ds->seeds[i].instruction);
         cJSON_AddItemToArray(ds->pool_owner, rec);
         pool_add(&ds->pool, rec);
-        texts[nt++] = ds->seeds[i].instruction;
     }
-    int rc = 0;
-    bool index_seeds = ds->dc->dedup && ds->dc->method != METHOD_SEED && ds->dc->method != METHOD_REFINE;
-    if (index_seeds) {
-        float *emb = NULL;
-        if (ds->dc->embedding_model) {
-            int dim;
-            long ne;
-            rc = emb_read(emb_path, &dim, &ne, &emb);
-            if (!rc && ne != nt) rc = err(GRA_ESTATE, "%s: %ld vectors for %ld seeds", emb_path, ne, nt);
-            if (!rc) ds->emb_dim = dim;
-        }
-        if (!rc) rc = dedup_enter(ds, texts, nt, emb);
-        free(emb);
-    }
-    free(texts);
     ds->seeds_done = true;
+}
+
+/* The seed checkpoint's index part: the seeds (with their vectors from
+ * emb_path under embedding dedup) into the dedup index. */
+static int apply_seed_index(struct ds *ds, const char *emb_path)
+{
+    if (!seeds_indexed(ds)) return 0;
+    long nt;
+    const char **texts = seed_texts(ds, &nt);
+    float *emb = NULL;
+    int rc = 0;
+    if (ds->dc->embedding_model) {
+        int dim;
+        long ne;
+        rc = emb_read(emb_path, &dim, &ne, &emb);
+        if (!rc && ne != nt) rc = err(GRA_ESTATE, "%s: %ld vectors for %ld seeds", emb_path, ne, nt);
+        if (!rc && ds->emb_dim && dim != ds->emb_dim && nt > 0)
+            rc = err(GRA_ESTATE, "%s: dimension %d, expected %d", emb_path, dim, ds->emb_dim);
+        if (!rc && nt > 0) ds->emb_dim = dim;
+    }
+    if (!rc) rc = dedup_enter(ds, texts, nt, emb);
+    free(emb);
+    free(texts);
+    return rc;
+}
+
+static int apply_seed_checkpoint(struct ds *ds, cJSON *cp, const char *emb_path)
+{
+    apply_seed_meta(ds, cp);
+    return apply_seed_index(ds, emb_path);
+}
+
+/* ------------------------------------------------------------------------
+ * Deferred seed embedding (the normal, unsharded path): the first wave's
+ * samples need only the seeds' metadata (the pool), not their vectors, so
+ * the seeds are embedded while the first wave generates. Until then the
+ * seed checkpoint (step-0000.json + .emb) is not written; a run killed
+ * meanwhile redoes the seed finalization from the seed journal (the vectors
+ * are asked again: one embedding pass) and reuses every journaled sample.
+ * The first dedup waits for the seeds (fin_dedup must see them first, as in
+ * the synchronous order), so nothing in the output depends on the overlap.
+ */
+struct seed_defer {
+    cJSON *cp;           /* the seed checkpoint, embedding_calls still empty */
+    const char **texts;  /* borrowed from ds->seeds */
+    long nt;
+    struct embed_set es;
+    bool submitted, done;
+    int rc;
+    void (*then)(void *ud); /* who waits for the seeds (a wave's dedup) */
+    void *then_ud;
+};
+
+static int seeds_commit(struct ds *ds, cJSON *cp, const float *emb, long nt);
+
+/* Write the seed checkpoint: the vectors (embedding dedup), then
+ * step-0000.json, each atomically. */
+static int seeds_commit(struct ds *ds, cJSON *cp, const float *emb, long nt)
+{
+    char *cp_path = step_path(ds, 0, ".json"), *emb_path = step_path(ds, 0, ".emb");
+    int rc = 0;
+    if (seeds_indexed(ds) && ds->dc->embedding_model) rc = emb_write(emb_path, ds->emb_dim, emb ? nt : 0, emb);
+    if (!rc) {
+        char *txt = json_print_compact(cp);
+        rc = fileio_write_atomic(cp_path, txt, strlen(txt));
+        free(txt);
+    }
+    free(cp_path);
+    free(emb_path);
+    return rc;
+}
+
+static void seeds_embedded(void *ud)
+{
+    struct ds *ds = ud;
+    struct seed_defer *sd = ds->seed_defer;
+    float *emb = NULL;
+    sd->rc = embed_collect(&sd->es, cJSON_GetObjectItemCaseSensitive(sd->cp, "embedding_calls"), &emb);
+    if (!sd->rc) sd->rc = seeds_commit(ds, sd->cp, emb, sd->nt);
+    free(emb);
+    if (!sd->rc) {
+        /* what apply_seed_checkpoint adds beyond the pool (already built) */
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(sd->cp, "embedding_calls"))
+            cJSON_AddItemToArray(ds->embed_calls, cJSON_Duplicate(c, 1));
+        char *emb_path = step_path(ds, 0, ".emb");
+        sd->rc = apply_seed_index(ds, emb_path);
+        free(emb_path);
+    }
+    sd->done = true;
+    log_debug("synth %s: %.3f seeds embedded (overlapped)", ds->dc->name, now_s());
+    if (sd->then) {
+        void (*then)(void *) = sd->then;
+        sd->then = NULL;
+        then(sd->then_ud);
+    }
+}
+
+static void seeds_defer_submit(struct ds *ds)
+{
+    struct seed_defer *sd = ds->seed_defer;
+    if (!sd || sd->submitted) return;
+    sd->submitted = true;
+    sd->es.done = seeds_embedded;
+    sd->es.ud = ds;
+    embed_submit(ds, &sd->es, sd->texts, sd->nt);
+    if (sd->es.pending == 0) seeds_embedded(ds);
+}
+
+static void seeds_defer_free(struct ds *ds)
+{
+    struct seed_defer *sd = ds->seed_defer;
+    if (!sd) return;
+    if (sd->es.jobs) { /* never collected (an interrupted run) */
+        for (long b = 0; b < sd->es.nb; b++) {
+            free(sd->es.jobs[b].dst);
+            cJSON_Delete(sd->es.jobs[b].calls);
+        }
+        free(sd->es.jobs);
+    }
+    cJSON_Delete(sd->cp);
+    free(sd->texts);
+    free(sd);
+    ds->seed_defer = NULL;
+}
+
+/* Finish a deferred seed embedding now (drives the client): before a step
+ * that runs outside round_run, or at the end. 0 or GRA_E*. */
+static int seeds_defer_finish(struct ds *ds)
+{
+    struct seed_defer *sd = ds->seed_defer;
+    if (!sd) return 0;
+    int rc = 0;
+    if (!sd->done) {
+        seeds_defer_submit(ds);
+        rc = llm_run(ds->ctx->client);
+        if (!rc && !sd->done) rc = err(GRA_ESTATE, "dataset %s: seed embeddings did not complete", ds->dc->name);
+    }
+    if (!rc) rc = sd->rc;
+    seeds_defer_free(ds);
     return rc;
 }
 
@@ -1539,6 +1898,7 @@ static int seeds_step(struct ds *ds)
         if (!rc) rc = apply_seed_checkpoint(ds, cp, emb_path);
         goto out;
     }
+    log_debug("synth %s: %.3f seed preparation (%d seeds)", ds->dc->name, now_s(), ds->n_seeds);
     struct wave w = {.ds = ds, .step = 0, .round = 0, .first = 0, .n = ds->n_seeds, .mode = 0};
     cJSON **entries = xcalloc((size_t)ds->n_seeds + 1, sizeof *entries);
     struct jload L = {entries, 0, ds->n_seeds, "seed", NULL, -1};
@@ -1569,6 +1929,7 @@ static int seeds_step(struct ds *ds)
     if (!rc && ds->ctx->opts->shard_n > 1 && !ds->ctx->opts->merge) rc = DS_WAITING;
     if (!rc) {
         /* finalize: embed the seeds that have metadata, checkpoint */
+        log_debug("synth %s: %.3f seed metadata done", ds->dc->name, now_s());
         cp = cJSON_CreateObject();
         cJSON_AddNumberToObject(cp, "step", 0);
         cJSON *arr = cJSON_AddArrayToObject(cp, "seeds");
@@ -1582,24 +1943,39 @@ static int seeds_step(struct ds *ds)
             cJSON_AddItemToArray(arr, entries[i]);
             entries[i] = NULL;
         }
-        cJSON *ec = cJSON_AddArrayToObject(cp, "embedding_calls");
-        bool index_seeds = ds->dc->dedup && ds->dc->method != METHOD_SEED && ds->dc->method != METHOD_REFINE;
-        if (index_seeds && ds->dc->embedding_model) {
-            cJSON *saved = ds->embed_calls;
-            ds->embed_calls = ec;
+        cJSON_AddArrayToObject(cp, "embedding_calls");
+        bool embed = seeds_indexed(ds) && ds->dc->embedding_model && nt > 0;
+        bool sync = ds->ctx->opts->shard_n > 1 || ds->ctx->opts->merge;
+        if (embed && !sync) {
+            /* round_run embeds them while the first wave generates */
+            struct seed_defer *sd = xcalloc(1, sizeof *sd);
+            sd->cp = cp;
+            sd->texts = texts;
+            sd->nt = nt;
+            ds->seed_defer = sd;
+            cJSON *copy = cJSON_Duplicate(cp, 1);
+            apply_seed_meta(ds, copy);
+            cJSON_Delete(copy);
+            cp = NULL;
+            texts = NULL;
+        } else {
             float *emb = NULL;
-            rc = embed_texts(ds, texts, nt, &emb);
-            ds->embed_calls = saved;
-            if (!rc) rc = emb_write(emb_path, ds->emb_dim, nt, emb);
+            if (embed) {
+                cJSON *saved = ds->embed_calls;
+                ds->embed_calls = cJSON_GetObjectItemCaseSensitive(cp, "embedding_calls");
+                rc = embed_texts(ds, texts, nt, &emb);
+                ds->embed_calls = saved;
+            }
+            if (!rc) rc = seeds_commit(ds, cp, emb, nt);
             free(emb);
+            if (!rc) {
+                cJSON *back = NULL;
+                rc = json_read_file(cp_path, &back);
+                if (!rc) rc = apply_seed_checkpoint(ds, back, emb_path);
+                cJSON_Delete(back);
+            }
         }
         free(texts);
-        if (!rc) {
-            char *txt = json_print_compact(cp);
-            rc = fileio_write_atomic(cp_path, txt, strlen(txt));
-            free(txt);
-        }
-        if (!rc) rc = apply_seed_checkpoint(ds, cp, emb_path);
     }
     for (long i = 0; i < ds->n_seeds; i++) cJSON_Delete(entries[i]);
     free(entries);
@@ -1760,6 +2136,63 @@ static int cmp_sample(const void *a, const void *b)
  * (round_run overlaps enrichment with the next wave); only records are added. */
 enum { APPLY_ALL = 0, APPLY_NO_INDEX, APPLY_RECORDS };
 
+struct samp_pos {
+    double sample;
+    long pos;
+};
+
+static int cmp_samp_pos(const void *a, const void *b)
+{
+    const struct samp_pos *x = a, *y = b;
+    return x->sample < y->sample ? -1 : x->sample > y->sample;
+}
+
+/* Append the vectors of a wave's kept records (in their order) to
+ * ds->kept_emb. emb holds the nt vectors of the wave's dedup_texts, whose
+ * sample indices are the checkpoint's dedup_samples (a kept record always
+ * entered the index; one that failed enrichment is not in kept). */
+static void kept_emb_add(struct ds *ds, const cJSON *cp, const cJSON *kept, const float *emb, long nt)
+{
+    if (!ds->kept_emb_ok) return;
+    const cJSON *ds_arr = cJSON_GetObjectItemCaseSensitive(cp, "dedup_samples");
+    long nk = cJSON_GetArraySize(kept);
+    if (nk == 0) return;
+    if (!emb || !cJSON_IsArray(ds_arr) || cJSON_GetArraySize(ds_arr) != nt) {
+        log_warn("dataset %s: step %ld: the checkpoint does not say which embedding is whose "
+                 "(made by an older gra?): %s.embeddings.jsonl will not be written",
+                 ds->dc->name, (long)jnum(cp, "step", -1), ds->dc->name);
+        ds->kept_emb_ok = false;
+        return;
+    }
+    struct samp_pos *sp = xmalloc((size_t)(nt ? nt : 1) * sizeof *sp);
+    long i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, ds_arr) {
+        sp[i].sample = cJSON_IsNumber(c) ? c->valuedouble : -1;
+        sp[i].pos = i;
+        i++;
+    }
+    qsort(sp, (size_t)nt, sizeof *sp, cmp_samp_pos);
+    if (ds->kept_emb_n + nk > ds->kept_emb_cap) {
+        ds->kept_emb_cap = 2 * (ds->kept_emb_n + nk);
+        ds->kept_emb = xrealloc(ds->kept_emb, (size_t)ds->kept_emb_cap * (size_t)ds->emb_dim * sizeof(float));
+    }
+    cJSON_ArrayForEach(c, kept) {
+        struct samp_pos key = {jnum(c, "sample", -2), 0};
+        const struct samp_pos *hit = bsearch(&key, sp, (size_t)nt, sizeof *sp, cmp_samp_pos);
+        if (!hit) {
+            log_warn("dataset %s: record %s has no dedup embedding: %s.embeddings.jsonl will not be written",
+                     ds->dc->name, jstr(c, "id"), ds->dc->name);
+            ds->kept_emb_ok = false;
+            break;
+        }
+        memcpy(ds->kept_emb + (size_t)ds->kept_emb_n * ds->emb_dim, emb + (size_t)hit->pos * ds->emb_dim,
+               (size_t)ds->emb_dim * sizeof(float));
+        ds->kept_emb_n++;
+    }
+    free(sp);
+}
+
 static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path, int mode)
 {
     long n = (long)jnum(cp, "n", 0);
@@ -1770,29 +2203,35 @@ static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path, int mode)
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(cp, "embedding_calls"))
         cJSON_AddItemToArray(ds->embed_calls, cJSON_Duplicate(c, 1));
-    cJSON_ArrayForEach(c, kept) cJSON_AddItemToArray(ds->kept, cJSON_Duplicate(c, 1));
-    cJSON_ArrayForEach(c, rej) cJSON_AddItemToArray(ds->rejected, cJSON_Duplicate(c, 1));
-    if (mode == APPLY_RECORDS) return 0;
     int rc = 0;
     long nt = cJSON_GetArraySize(dtexts);
-    if (nt > 0 && ds->dc->dedup && mode == APPLY_ALL) {
+    bool emb_dedup = ds->dc->dedup && ds->dc->embedding_model;
+    float *emb = NULL;
+    /* the vectors are read back from the file in every mode: the kept
+     * records' embeddings (NAME.embeddings.jsonl) come from the same bytes
+     * whether this wave ran here or in an earlier process */
+    if (nt > 0 && emb_dedup) {
+        int dim;
+        long ne;
+        rc = emb_read(emb_path, &dim, &ne, &emb);
+        if (!rc && ne != nt) rc = err(GRA_ESTATE, "%s: %ld vectors for %ld texts", emb_path, ne, nt);
+        if (!rc && ds->emb_dim && dim != ds->emb_dim)
+            rc = err(GRA_ESTATE, "%s: dimension %d, expected %d", emb_path, dim, ds->emb_dim);
+        if (!rc) ds->emb_dim = dim;
+    }
+    if (!rc && emb_dedup) kept_emb_add(ds, cp, kept, emb, nt);
+    /* the records move from the checkpoint tree (the caller deletes it) */
+    while (kept && kept->child) cJSON_AddItemToArray(ds->kept, cJSON_DetachItemViaPointer(kept, kept->child));
+    while (rej && rej->child) cJSON_AddItemToArray(ds->rejected, cJSON_DetachItemViaPointer(rej, rej->child));
+    if (!rc && nt > 0 && ds->dc->dedup && mode == APPLY_ALL) {
         const char **texts = xcalloc((size_t)nt, sizeof *texts);
         long i = 0;
         cJSON_ArrayForEach(c, dtexts) texts[i++] = c->valuestring;
-        float *emb = NULL;
-        if (ds->dc->embedding_model) {
-            int dim;
-            long ne;
-            rc = emb_read(emb_path, &dim, &ne, &emb);
-            if (!rc && ne != nt) rc = err(GRA_ESTATE, "%s: %ld vectors for %ld texts", emb_path, ne, nt);
-            if (!rc && ds->emb_dim && dim != ds->emb_dim)
-                rc = err(GRA_ESTATE, "%s: dimension %d, expected %d", emb_path, dim, ds->emb_dim);
-            if (!rc) ds->emb_dim = dim;
-        }
-        if (!rc) rc = dedup_enter(ds, texts, nt, emb);
-        free(emb);
+        rc = dedup_enter(ds, texts, nt, emb);
         free(texts);
     }
+    free(emb);
+    if (rc || mode == APPLY_RECORDS) return rc;
     ds->next_index += n;
     ds->round_attempts += n;
     ds->attempts_all += n;
@@ -1811,7 +2250,7 @@ static int apply_wave(struct ds *ds, cJSON *cp, const char *emb_path, int mode)
  *   fin_complete  enriched records into the checkpoint object */
 struct fin {
     long step, first, n;
-    cJSON *cp, *kept, *rej, *dtexts, *ecalls;
+    cJSON *cp, *kept, *rej, *dtexts, *dsamples, *ecalls;
     cJSON **cand;
     long nc;
     const char **texts;
@@ -1839,6 +2278,7 @@ static void fin_prepare(struct ds *ds, struct fin *f, long step, long first, lon
     f->kept = cJSON_AddArrayToObject(f->cp, "kept");
     f->rej = cJSON_AddArrayToObject(f->cp, "rejected");
     f->dtexts = cJSON_AddArrayToObject(f->cp, "dedup_texts");
+    f->dsamples = cJSON_AddArrayToObject(f->cp, "dedup_samples");
     f->ecalls = cJSON_AddArrayToObject(f->cp, "embedding_calls");
     f->cand = xcalloc((size_t)n + 1, sizeof *f->cand);
     for (long i = 0; i < n; i++) {
@@ -1877,12 +2317,15 @@ static int fin_dedup(struct ds *ds, struct fin *f)
         }
         if (ds->dd) {
             cJSON_AddItemToArray(f->dtexts, cJSON_CreateString(f->texts[i]));
+            cJSON_AddItemToArray(f->dsamples, cJSON_CreateNumber(jnum(f->cand[i], "sample", -1)));
             if (f->demb)
                 memcpy(f->demb + (size_t)f->nd * ds->emb_dim, e, (size_t)ds->emb_dim * sizeof(float));
             f->nd++;
         }
         f->keep[f->nkeep++] = f->cand[i];
     }
+    ds->cand_seen += f->nc;
+    ds->pass_seen += f->nkeep;
     /* enrichment runs in sample order */
     qsort(f->keep, (size_t)f->nkeep, sizeof *f->keep, cmp_sample);
     cJSON_AddNumberToObject(f->cp, "passed", (double)f->nkeep);
@@ -1932,12 +2375,97 @@ static int fin_commit(struct ds *ds, struct fin *f, const char *cp_path, const c
                       int mode)
 {
     char *txt = json_print_compact(f->cp);
-    int rc = fileio_write_atomic(cp_path, txt, strlen(txt));
-    free(txt);
+    size_t len = strlen(txt);
+    int rc = fileio_write_atomic(cp_path, txt, len);
+    /* parsed from the very bytes just written (as a resumed run reads them) */
     cJSON *cp = NULL;
-    if (!rc) rc = json_read_file(cp_path, &cp);
+    if (!rc) {
+        cp = cJSON_ParseWithLengthOpts(txt, len, NULL, 0);
+        if (!cp) rc = err(GRA_EPARSE, "%s: cannot parse the checkpoint just written", cp_path);
+    }
+    free(txt);
     if (!rc) rc = apply_wave(ds, cp, emb_path, mode);
     cJSON_Delete(cp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Enrichment of a finalized wave's kept records (f->keep) runs as a mode-2
+ * wave. Its outcomes are journaled in state/NAME/enrich-K.jsonl (K = the
+ * wave's step), so that a run killed during enrichment does not ask the
+ * metadata writers again on restart: with no call cache (or a cache that was
+ * lost) a real model could answer differently, and the resumed run would not
+ * equal an uninterrupted one. Entries found there are applied at once
+ * (w->preset); only the others are run.
+ */
+struct eload {
+    cJSON **entries; /* n slots, by sample - first */
+    long first, n;
+    const char *file;
+};
+
+static bool strs3_ok(const cJSON *a)
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 3) return false;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, a) if (!cJSON_IsString(x)) return false;
+    return true;
+}
+
+static int eload_cb(void *ud, long lineno, cJSON *obj, const char *errmsg)
+{
+    struct eload *L = ud;
+    if (!obj) {
+        log_warn("%s:%ld: ignoring unreadable journal line: %s", L->file, lineno, errmsg ? errmsg : "");
+        return 0;
+    }
+    double sn = jnum(obj, "sample", -1);
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(obj, "ok");
+    bool valid = sn >= (double)L->first && sn < (double)(L->first + L->n) && sn == floor(sn) &&
+                 cJSON_IsBool(ok) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(obj, "calls"));
+    if (valid && cJSON_IsTrue(ok))
+        valid = jstr(obj, "domain") && jstr(obj, "summary") &&
+                strs3_ok(cJSON_GetObjectItemCaseSensitive(obj, "keywords"));
+    else if (valid)
+        valid = jstr(obj, "reason") != NULL;
+    if (!valid) {
+        log_warn("%s:%ld: ignoring an enrichment journal line that is not a complete entry "
+                 "(sample, ok, domain/keywords/summary or reason, calls)", L->file, lineno);
+        return 0;
+    }
+    long off = (long)sn - L->first;
+    if (!L->entries[off]) L->entries[off] = cJSON_Duplicate(obj, 1);
+    return 0;
+}
+
+/* Prepare mw (mode 2 over f->keep): apply journaled outcomes, open the
+ * journal for the rest. 0 or GRA_EIO; release mw with wave_release(). */
+static int enrich_open(struct ds *ds, const struct fin *f, struct wave *mw)
+{
+    char *p = xasprintf("%s/enrich-%04ld.jsonl", ds->state_dir, f->step);
+    mw->have = xcalloc((size_t)mw->n + 1, 1);
+    mw->preset = 0;
+    long kept_lines = jsonl_repair_tail(p);
+    int rc = kept_lines < 0 ? (int)kept_lines : 0;
+    if (!rc && kept_lines > 0) {
+        cJSON **entries = xcalloc((size_t)f->n + 1, sizeof *entries);
+        struct eload L = {entries, f->first, f->n, p};
+        rc = jsonl_foreach(p, eload_cb, &L);
+        for (long i = 0; !rc && i < mw->n; i++) {
+            long off = (long)jnum(mw->enrich[i], "sample", -1) - f->first;
+            if (off < 0 || off >= f->n || !entries[off]) continue;
+            enrich_apply(mw->enrich[i], entries[off]);
+            mw->have[i] = 1;
+            mw->preset++;
+        }
+        for (long i = 0; i < f->n; i++) cJSON_Delete(entries[i]);
+        free(entries);
+    }
+    if (!rc) {
+        rc = jsonl_writer_open(&mw->jw, p, false);
+        mw->jw_open = rc == 0;
+    }
+    free(p);
     return rc;
 }
 
@@ -1960,7 +2488,9 @@ static int finalize_wave(struct ds *ds, long step, long first, long n, cJSON **e
                          .mode = 2, .enrich = f.keep};
         char label[200];
         snprintf(label, sizeof label, "synth %s: round %d metadata", ds->dc->name, ds->round);
-        rc = wave_run(&w, label);
+        rc = enrich_open(ds, &f, &w);
+        if (!rc) rc = wave_run(&w, label);
+        wave_release(&w);
     }
     if (!rc) rc = fin_complete(ds, &f, emb_path);
     if (!rc) rc = fin_commit(ds, &f, cp_path, emb_path, APPLY_NO_INDEX);
@@ -2045,8 +2575,10 @@ struct round_run {
     cJSON **entries;    /* per offset: the journal entry, once the sample is done */
     long wfirst, wend;  /* the current wave, as offsets */
     long filled;        /* entries present in [wfirst, wend) */
+    long wcand;         /* ... of which candidates (passed the committee) */
     long w0;            /* wfirst when this process started (progress) */
     long spec;          /* speculation allowance */
+    bool spec_auto;     /* "speculate" not set: only when another wave is likely */
     bool finalizing, over;
     bool enriching;     /* a finalized wave's enrichment is running */
     bool pre;           /* ... and its counters were applied at dedup time */
@@ -2059,10 +2591,38 @@ struct round_run {
 
 static bool rr_over(const struct round_run *rr) { return rr->over || rr->rc; }
 
+static bool rr_is_candidate(const cJSON *entry)
+{
+    const char *o = entry ? jstr(entry, "outcome") : NULL;
+    return o && strcmp(o, "candidate") == 0;
+}
+
+/* Is another wave likely after the current one? Speculating costs nothing
+ * while the current wave has idle slots, but samples still in flight when
+ * the round ends hold slots the final enrichment waits for. So speculate
+ * only while the current wave's expected yield (its candidates so far, plus
+ * the unfinished samples at the wave's rate so far, times the share of
+ * candidates that passed dedup in earlier waves) falls short of what the
+ * round still needs (+5 %). A guess about timing only: the wave plan does
+ * not depend on it, so neither does any output. */
+static bool rr_next_wave_likely(const struct round_run *rr)
+{
+    const struct ds *ds = rr->ds;
+    long size = rr->wend - rr->wfirst;
+    if (rr->filled == 0) return false;
+    double rate = (double)rr->wcand / (double)rr->filled;
+    double pass = ds->cand_seen > 0 ? (double)ds->pass_seen / (double)ds->cand_seen : 1.0;
+    double expected = ((double)rr->wcand + (double)(size - rr->filled) * rate) * pass;
+    double need = (double)(round_target(ds, ds->round) - ds->round_kept);
+    /* (round_kept already counts the previous wave: round_run advances the
+     * counters when a wave passes dedup) */
+    return expected < need * 1.05;
+}
+
 static long rr_limit(const struct round_run *rr)
 {
     if (rr->over || rr->rc) return 0;
-    long lim = rr->wend + rr->spec;
+    long lim = rr->wend + (!rr->spec_auto || rr_next_wave_likely(rr) ? rr->spec : 0);
     return lim < rr->w.n ? lim : rr->w.n;
 }
 
@@ -2092,7 +2652,10 @@ static void rr_sample_done(struct round_run *rr, long off, cJSON *entry)
     if (w->io_error) rr_fail(rr, w->io_error);
     if (off >= 0 && off < w->n && !rr->entries[off]) {
         rr->entries[off] = cJSON_Parse(line);
-        if (off >= rr->wfirst && off < rr->wend) rr->filled++;
+        if (off >= rr->wfirst && off < rr->wend) {
+            rr->filled++;
+            rr->wcand += rr_is_candidate(rr->entries[off]);
+        }
     }
     free(line);
     rr_check(rr);
@@ -2104,17 +2667,44 @@ static void rr_finish(struct round_run *rr);
 static void rr_window(struct round_run *rr, long n)
 {
     struct ds *ds = rr->ds;
+    log_debug("synth %s: %.3f next wave: samples %ld-%ld", ds->dc->name, now_s(), ds->next_index,
+              ds->next_index + n - 1);
     rr->wfirst = ds->next_index - rr->w.first;
     rr->wend = rr->wfirst + n;
-    rr->filled = 0;
-    for (long i = rr->wfirst; i < rr->wend; i++) rr->filled += rr->entries[i] != NULL;
+    rr->filled = rr->wcand = 0;
+    for (long i = rr->wfirst; i < rr->wend; i++) {
+        rr->filled += rr->entries[i] != NULL;
+        rr->wcand += rr_is_candidate(rr->entries[i]);
+    }
     if (rr->w.prog) progress_set_total(rr->w.prog, rr->wend - rr->w0);
     wave_start_more(&rr->w);
 }
 
+static void rr_seeds_ready(void *ud);
+
 static void rr_dedup_and_enrich(struct round_run *rr)
 {
     struct ds *ds = rr->ds;
+    if (ds->seed_defer) {
+        /* the seeds enter the dedup index first (deferred embedding) */
+        if (!ds->seed_defer->done) {
+            log_debug("synth %s: %.3f dedup waits for the seed embeddings", ds->dc->name, now_s());
+            ds->seed_defer->then = rr_seeds_ready;
+            ds->seed_defer->then_ud = rr;
+            return;
+        }
+        int src = ds->seed_defer->rc;
+        seeds_defer_free(ds);
+        if (src) {
+            rr_fail(rr, src);
+            return;
+        }
+    }
+    if (rr->f.emb && rr->f.es.dim && rr->f.es.dim != ds->emb_dim) {
+        rr_fail(rr, err(GRA_EHTTP, "dataset %s: embedding model returned dimension %d, the seeds had %d",
+                        ds->dc->name, rr->f.es.dim, ds->emb_dim));
+        return;
+    }
     int rc = fin_dedup(ds, &rr->f);
     if (rc) {
         rr_fail(rr, rc);
@@ -2155,7 +2745,22 @@ static void rr_dedup_and_enrich(struct round_run *rr)
     rr->mw.enrich = rr->f.keep;
     rr->mw.rr = rr;
     rr->mw.max_active = rr->w.max_active;
+    rc = enrich_open(ds, &rr->f, &rr->mw);
+    if (rc) {
+        wave_release(&rr->mw);
+        rr_fail(rr, rc);
+        return;
+    }
+    if (rr->mw.preset == rr->mw.n) { /* every outcome was journaled */
+        rr_enriched(rr);
+        return;
+    }
     wave_start_more(&rr->mw);
+}
+
+static void rr_seeds_ready(void *ud)
+{
+    rr_dedup_and_enrich(ud);
 }
 
 static void rr_embedded(void *ud)
@@ -2195,6 +2800,12 @@ static void rr_begin_finalize(struct round_run *rr)
 static void rr_enriched(struct round_run *rr)
 {
     log_debug("synth: %.3f wave enriched", now_s());
+    int io = rr->mw.io_error;
+    wave_release(&rr->mw);
+    if (io) {
+        rr_fail(rr, io);
+        return;
+    }
     if (rr->ds->ctx->stop_flag && *rr->ds->ctx->stop_flag) {
         rr_fail(rr, GRA_EINTR);
         return;
@@ -2207,11 +2818,13 @@ static void rr_enriched(struct round_run *rr)
 static void rr_finish(struct round_run *rr)
 {
     struct ds *ds = rr->ds;
+    double t = now_s();
     int rc = fin_complete(ds, &rr->f, rr->emb_path);
     if (!rc)
         rc = fin_commit(ds, &rr->f, rr->cp_path, rr->emb_path,
                         rr->pre ? APPLY_RECORDS : APPLY_NO_INDEX);
     fin_release(&rr->f);
+    log_debug("synth %s: %.3f checkpoint written and applied in %.3f s", ds->dc->name, now_s(), now_s() - t);
     rr->enriching = false;
     if (rc) {
         rr_fail(rr, rc);
@@ -2259,9 +2872,12 @@ static int round_run(struct ds *ds, long n)
     rr->w.mode = 1;
     rr->w.rr = rr;
     rr->w.max_active = default_max_active(ds);
+    /* auto: one window of samples (max_active); they only take slots the
+     * current wave leaves idle (the call queue serves older samples first) */
     rr->spec = dc->policy == POLICY_RELIABILITY ? 0
                : dc->speculate >= 0                ? dc->speculate
-                                                   : 0;
+                                                   : rr->w.max_active;
+    rr->spec_auto = dc->speculate < 0;
     rr->wfirst = rr->w0 = ds->round_attempts;
     rr->wend = rr->wfirst + n;
     rr->entries = xcalloc((size_t)cap + 1, sizeof *rr->entries);
@@ -2277,14 +2893,19 @@ static int round_run(struct ds *ds, long n)
     if (!rc) {
         for (long i = 0; i < cap; i++) rr->w.have[i] = rr->entries[i] != NULL;
         rr->w.next = rr->wfirst;
-        for (long i = rr->wfirst; i < rr->wend; i++) rr->filled += rr->entries[i] != NULL;
+        for (long i = rr->wfirst; i < rr->wend; i++) {
+            rr->filled += rr->entries[i] != NULL;
+            rr->wcand += rr_is_candidate(rr->entries[i]);
+        }
         char label[200];
         snprintf(label, sizeof label, "synth %s: round %d samples", dc->name, ds->round);
         rr->w.prog = progress_new(label, rr->wend - rr->wfirst, ds->ctx->opts->quiet);
         rr->w.finished = 0;
         rr_check(rr);
         wave_start_more(&rr->w);
+        seeds_defer_submit(ds); /* the seeds' vectors, while the wave generates */
         int lrc = llm_run(ds->ctx->client);
+        sched_pump(ds, true); /* after a stop: what was still queued here */
         progress_finish(rr->w.prog);
         rr->w.prog = NULL;
         rc = rr->rc;
@@ -2295,6 +2916,7 @@ static int round_run(struct ds *ds, long n)
                      dc->name, ds->round, rfirst + rr->wfirst, rfirst + rr->wend - 1);
     }
     if (rr->finalizing || rr->enriching) fin_release(&rr->f);
+    wave_release(&rr->mw);
     if (rr->w.jw_open) jsonl_writer_close(&rr->w.jw);
     for (long i = 0; i < cap; i++) cJSON_Delete(rr->entries[i]);
     free(rr->entries);
@@ -2551,14 +3173,48 @@ static void seed_records(struct ds *ds)
     cJSON_AddItemToArray(ds->rounds_info, ri);
 }
 
+/* NAME.embeddings.jsonl: {"id", "embedding": [dim numbers]} per kept record,
+ * in the order of NAME.jsonl; %.6g (the C locale), so the bytes are a pure
+ * function of the vectors. A non-finite component (a broken embedding
+ * server) is written as 0 so the line stays JSON. */
+static int write_embeddings(const struct ds *ds, const char *path)
+{
+    struct buf b = BUF_INIT;
+    long i = 0;
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, ds->kept) {
+        buf_puts(&b, "{\"id\":");
+        const char *id = jstr(rec, "id");
+        buf_put_json_string(&b, id ? id : "", id ? strlen(id) : 0);
+        buf_puts(&b, ",\"embedding\":[");
+        const float *v = ds->kept_emb + (size_t)i * ds->emb_dim;
+        for (int d = 0; d < ds->emb_dim; d++) {
+            if (d) buf_putc(&b, ',');
+            if (isfinite(v[d])) buf_appendf(&b, "%.6g", (double)v[d]);
+            else buf_putc(&b, '0');
+        }
+        buf_puts(&b, "]}\n");
+        i++;
+    }
+    int rc = fileio_write_atomic(path, b.data ? b.data : "", b.len);
+    buf_release(&b);
+    return rc;
+}
+
 static int write_outputs(struct ds *ds, double t0)
 {
     char *dir = path_join(ds->ctx->opts->out_dir, "datasets");
     char *pj = xasprintf("%s/%s.jsonl", dir, ds->dc->name);
     char *pr = xasprintf("%s/%s.rejected.jsonl", dir, ds->dc->name);
     char *ps = xasprintf("%s/%s.stats.json", dir, ds->dc->name);
+    char *pe = xasprintf("%s/%s.embeddings.jsonl", dir, ds->dc->name);
     int rc = fileio_mkdirs(dir);
     if (!rc) rc = write_jsonl_atomic(pr, ds->rejected);
+    bool emb = ds->dc->dedup && ds->dc->embedding_model && ds->dc->method != METHOD_SEED;
+    if (!rc && emb && ds->kept_emb_ok && ds->kept_emb_n == cJSON_GetArraySize(ds->kept))
+        rc = write_embeddings(ds, pe);
+    else if (!rc && unlink(pe) != 0 && errno != ENOENT) /* stale, from another config */
+        rc = err(GRA_EIO, "%s: cannot remove: %s", pe, strerror(errno));
     if (!rc) {
         cJSON *st = build_stats(ds, now_s() - t0);
         char *txt = cJSON_Print(st);
@@ -2579,6 +3235,7 @@ static int write_outputs(struct ds *ds, double t0)
     free(pj);
     free(pr);
     free(ps);
+    free(pe);
     return rc;
 }
 
@@ -2636,13 +3293,17 @@ static void ds_release(struct ds *ds)
     cJSON_Delete(ds->rounds_info);
     cJSON_Delete(ds->prompt_hashes);
     dedup_free(ds->dd);
+    free(ds->kept_emb);
+    seeds_defer_free(ds);
+    sched_free(ds->sched);
     free(ds->state_dir);
 }
 
 int synth_dataset_run(struct synth_ctx *ctx, const struct dataset_cfg *dc)
 {
     double t0 = now_s();
-    struct ds ds = {.ctx = ctx, .dc = dc, .round = 1, .step = 1};
+    log_debug("synth %s: %.3f dataset start", dc->name, t0);
+    struct ds ds = {.ctx = ctx, .dc = dc, .round = 1, .step = 1, .kept_emb_ok = true};
     ds.kept = cJSON_CreateArray();
     ds.rejected = cJSON_CreateArray();
     ds.embed_calls = cJSON_CreateArray();
@@ -2650,6 +3311,7 @@ int synth_dataset_run(struct synth_ctx *ctx, const struct dataset_cfg *dc)
     ds.rounds_info = cJSON_CreateArray();
     ds.prompt_hashes = cJSON_CreateObject();
     ds.state_dir = xasprintf("%s/state/%s", ctx->opts->out_dir, dc->name);
+    ds.sched = sched_new(&ds);
     for (int i = 0; i < dc->n_models; i++) {
         const struct model_cfg *m = config_model(ctx->cfg, dc->models[i]);
         ds.simulated |= m && m->sim;
@@ -2706,12 +3368,17 @@ int synth_dataset_run(struct synth_ctx *ctx, const struct dataset_cfg *dc)
             char *cp = step_path(&ds, ds.step, ".json");
             bool restore = fileio_exists(cp);
             free(cp);
-            rc = restore || sync ? wave_step(&ds, n) : round_run(&ds, n);
+            if (restore || sync) rc = seeds_defer_finish(&ds);
+            if (!rc) rc = restore || sync ? wave_step(&ds, n) : round_run(&ds, n);
             if (rc) goto out;
         }
+        rc = seeds_defer_finish(&ds); /* no wave needed them */
+        if (rc) goto out;
     }
     /* shards leave the final files to --merge (no two writers of one file) */
+    log_debug("synth %s: %.3f writing outputs", dc->name, now_s());
     if (!(ctx->opts->shard_n > 1 && !ctx->opts->merge)) rc = write_outputs(&ds, t0);
+    log_debug("synth %s: %.3f outputs written", dc->name, now_s());
 out:
     ds_release(&ds);
     return rc;

@@ -107,6 +107,7 @@ static void parse_files(struct cfg_err *e, const struct synth_cfg *sc, const cJS
         }
         if (p) {
             fc->path = p[0] == '/' ? xstrdup(p) : path_join(sc->data_dir, p);
+            fc->name = xstrdup(p);
             if (!fileio_exists(fc->path))
                 cfg_fail(e, fpath, "path", "no such file: %s (data_dir %s)", fc->path,
                          sc->data_dir);
@@ -372,6 +373,7 @@ void synth_cfg_free(struct synth_cfg *sc)
         free(dc->match_count);
         for (int k = 0; k < dc->n_seed_files; k++) {
             free(dc->seed_files[k].path);
+            free(dc->seed_files[k].name);
             free(dc->seed_files[k].f_instruction);
             free(dc->seed_files[k].f_input);
             free(dc->seed_files[k].f_output);

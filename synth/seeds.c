@@ -18,6 +18,13 @@
 const char *const seed_format_names[] = {"auto", "alpaca", "self_instruct", "sharegpt",
                                          "messages", "gsm8k", "math", NULL};
 
+/* How a file is named in sources and the sampling stream: as the config
+ * wrote it (name), else its path (callers that build the struct by hand). */
+static const char *seed_file_name(const struct seed_file_cfg *fc)
+{
+    return fc->name ? fc->name : fc->path;
+}
+
 static void record_free(struct seed_record *r)
 {
     free(r->instruction);
@@ -160,7 +167,7 @@ static int on_line(void *ud, long lineno, cJSON *obj, const char *errmsg)
 {
     struct loader *L = ud;
     char where[1200];
-    snprintf(where, sizeof where, "%s:%ld", L->fc->path, lineno);
+    snprintf(where, sizeof where, "%s:%ld", seed_file_name(L->fc), lineno);
     if (!obj) {
         L->n_bad++;
         if (L->fail_on_bad) {
@@ -206,7 +213,7 @@ static int load_file(struct loader *L)
     const cJSON *o;
     cJSON_ArrayForEach(o, root) {
         char where[1200];
-        snprintf(where, sizeof where, "%s:record %d", L->fc->path, ++idx);
+        snprintf(where, sizeof where, "%s:record %d", seed_file_name(L->fc), ++idx);
         rc = take(L, o, where);
         if (rc) break;
     }
@@ -235,7 +242,7 @@ int seeds_load(const struct seed_file_cfg *files, int n_files, bool fail_on_bad,
                 int *idx = xmalloc((size_t)L.n * sizeof *idx);
                 for (int i = 0; i < L.n; i++) idx[i] = i;
                 struct rng r;
-                rng_seed(&r, rng_derive(seed, files[f].path, (uint64_t)f));
+                rng_seed(&r, rng_derive(seed, seed_file_name(&files[f]), (uint64_t)f));
                 rng_shuffle(&r, idx, (size_t)L.n, sizeof *idx);
                 char *pick = xcalloc((size_t)L.n, 1);
                 for (long i = 0; i < keep; i++) pick[idx[i]] = 1;

@@ -29,7 +29,10 @@ enum seed_format {
 extern const char *const seed_format_names[];
 
 struct seed_file_cfg {
-    char *path;          /* resolved path */
+    char *path;          /* resolved path (what is read) */
+    char *name;          /* the path as the config writes it (relative to data_dir, or
+                          * absolute): in record sources and the sampling stream, so
+                          * where the data is staged changes no output byte */
     int format;          /* enum seed_format */
     char *f_instruction; /* field overrides, NULL = the format's default */
     char *f_input;

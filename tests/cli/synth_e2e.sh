@@ -9,7 +9,12 @@
 #     byte-identical datasets (stats equal except the "runtime" key);
 #   - kill -9 at several random moments, then the same command again, equals
 #     the uninterrupted run;
+#   - the same with the call cache disabled ("cache": null): a resumed run
+#     takes enrichment outcomes from the enrichment journal, never re-asks
+#     (a tampered journal entry shows up in the output);
 #   - --shard 0/2 + --shard 1/2 + --merge (looped until complete) equals one run;
+#   - NAME.embeddings.jsonl: one vector per kept record, same ids and order,
+#     only for embedding dedup (compared byte for byte like the other files);
 #   - --replay of a finished run makes no call and changes nothing.
 # Prints "N passed, M failed"; exits 1 on any failure.
 set -u
@@ -140,6 +145,22 @@ for d in ["gra", "large", "mh", "seed"]:
 gra = load(os.path.join(run, "datasets", "gra.jsonl"))
 large = load(os.path.join(run, "datasets", "large.jsonl"))
 if len(large) != len(gra): errs.append("large: %d records, gra %d (match_count)" % (len(large), len(gra)))
+for d in ["gra", "large"]:
+    ep = os.path.join(run, "datasets", d + ".embeddings.jsonl")
+    if not os.path.exists(ep):
+        errs.append(d + ": no embeddings file"); continue
+    ids = [json.loads(l)["id"] for l in open(os.path.join(run, "datasets", d + ".jsonl"))]
+    emb = load(ep)
+    if [e["id"] for e in emb] != ids: errs.append(d + ": embeddings ids differ from the records")
+    dims = {len(e["embedding"]) for e in emb}
+    if len(dims) != 1 or not all(isinstance(x, (int, float)) for e in emb for x in e["embedding"]):
+        errs.append(d + ": embedding dims %r" % dims)
+    for e in emb[:5]:
+        n2 = sum(x * x for x in e["embedding"])
+        if abs(n2 - 1) > 1e-3: errs.append("%s %s: sim embedding not unit length (%g)" % (d, e["id"], n2))
+for d in ["mh", "seed"]:
+    if os.path.exists(os.path.join(run, "datasets", d + ".embeddings.jsonl")):
+        errs.append(d + ": embeddings file without embedding dedup")
 for r in large:
     if r["generator"] != "sim-qwen-72b": errs.append(r["id"] + ": large generator")
 if errs:
@@ -185,6 +206,64 @@ elif out=$(synth --out "$C" 2>&1) && out=$(same "$A" "$C" 2>&1); then
     ok "kill -9 x$kills (after${times} s) then rerun equals the uninterrupted run"
 else
     bad "kill -9 x$kills (after${times} s) then rerun equals the uninterrupted run" "$out"
+fi
+
+# ---- 5a. the same without a call cache: what survives a kill is the journals
+# (samples, enrichment) and checkpoints, nothing is re-asked
+python3 - "$CFG" "$SRC/configs/sim-models.json" "$TMP/nocache.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["cache"] = None
+c["sim_models"] = sys.argv[2]
+json.dump(c, open(sys.argv[3], "w"), indent=1)
+PY
+N=$TMP/n
+kills=0
+times=""
+for k in 1 2 3; do
+    t=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.2 + 1.5 * r / 32768 }')
+    times="$times $t"
+    "$GRA" --quiet synth "$TMP/nocache.json" --out "$N" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$t"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    [ $? -eq 137 ] && kills=$((kills + 1))
+done
+if [ $kills -eq 0 ]; then
+    bad "kill -9 without a cache interrupted a run" "every kill came after the run had finished (times:$times)"
+elif [ -e "$N/cache.sqlite" ]; then
+    bad "kill -9 without a cache" "a cache file was written"
+elif out=$("$GRA" --quiet synth "$TMP/nocache.json" --out "$N" 2>&1) && out=$(same "$A" "$N" 2>&1); then
+    ok "\"cache\": null, kill -9 x$kills (after${times} s) then rerun equals the uninterrupted run"
+else
+    bad "\"cache\": null, kill -9 x$kills then rerun equals the uninterrupted run" "$out"
+fi
+# the enrichment journal is the source of truth on resume: tamper with one
+# outcome, drop the wave checkpoints, rerun without a cache
+T=$TMP/t
+cp -r "$N" "$T"
+rm -f "$T"/datasets/gra.* "$T"/state/gra/step-000[1-9].json "$T"/state/gra/step-000[1-9].emb
+if out=$(python3 - "$T/state/gra" <<'PY' 2>&1
+import glob, json, os, sys
+fs = sorted(glob.glob(os.path.join(sys.argv[1], "enrich-*.jsonl")))
+if not fs: print("no enrichment journal written"); sys.exit(1)
+lines = open(fs[0]).read().splitlines()
+for i, l in enumerate(lines):
+    e = json.loads(l)
+    if e["ok"]:
+        e["summary"] = "TAMPERED-BY-SYNTH-E2E"
+        lines[i] = json.dumps(e, separators=(",", ":"))
+        break
+else:
+    print("no successful enrichment in " + fs[0]); sys.exit(1)
+open(fs[0], "w").write("\n".join(lines) + "\n")
+PY
+) && out=$("$GRA" --quiet synth "$TMP/nocache.json" --out "$T" 2>&1) &&
+    [ "$(grep -c TAMPERED-BY-SYNTH-E2E "$T/datasets/gra.jsonl")" = 1 ]; then
+    ok "a resumed run takes enrichment from its journal (not re-asked)"
+else
+    bad "a resumed run takes enrichment from its journal (not re-asked)" "$out"
 fi
 
 # ---- 5b. SIGINT: exit 130, then the same command finishes equal

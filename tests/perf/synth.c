@@ -19,18 +19,24 @@
  * divided by the ceiling kept / T*. Target >= 0.95.
  *
  * What is lost is fixed per round, not per sample: the seed preparation
- * (metadata + embeddings before the pool exists), the tail of a round's last
- * wave (dedup needs the whole wave, greedy by mu: the last samples run with
- * idle slots beside them) and the round's last finalization (embeddings,
- * enrichment). Waves inside a round overlap (the next starts while the
- * previous one is enriched). So efficiency grows with samples per in-flight
- * slot: about 13 (D 100, C 32, 600 records) gives ~0.8, 26 (C 16) ~0.92,
- * 51 (C 8) more; the paper's rounds (10K records) are far beyond. On a loaded
- * machine the served latency exceeds D (see the p50 column): that counts
- * against the efficiency too.
+ * (the metadata calls must all return before the pool exists; their random
+ * writers load the models unevenly), the tail of a wave (dedup needs the
+ * whole wave, greedy by mu), the blocking checkpoint write of a big wave, and
+ * the round's last finalization (embeddings, enrichment). What the engine
+ * does against it (none of it changes an output byte): waves overlap (the
+ * next starts while the previous one is enriched); the seeds are embedded
+ * while the first wave generates; samples of the next wave start in the
+ * current wave's idle slots when another wave looks likely (speculate auto);
+ * and a per-model call queue serves the oldest sample first, so those
+ * samples never delay the current wave. Efficiency grows with samples per
+ * in-flight slot; on a loaded machine the served latency exceeds D (the p50
+ * column), which counts against it too. Measured (2 shared cores, Release):
+ * D 200, C 16, 600 records: 0.913 / 0.920 before these changes (load 1.7-2.2),
+ * 0.940 / 0.939 after (load 2.2-2.3).
  *
  *     perf_synth [--latency-ms D] [--inflight C] [--records N] [--rounds R] [--reps K]
- *                [--speculate S]
+ *                [--speculate S] [--timeline]
+ * --timeline prints the engine's debug timeline (waves, finalization, seeds).
  * Environment: GRA_SOURCE_DIR (default: compiled-in), GRA_DATA_DIR (seeds).
  * Everything measured here is SIMULATED (serve-sim), as the output says.
  */
@@ -94,6 +100,7 @@ int main(int argc, char **argv)
                                          {"rounds", required_argument, NULL, 'r'},
                                          {"reps", required_argument, NULL, 'k'},
                                          {"speculate", required_argument, NULL, 's'},
+                                         {"timeline", no_argument, NULL, 't'},
                                          {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -104,9 +111,10 @@ int main(int argc, char **argv)
         case 'r': R = atoi(optarg); break;
         case 'k': reps = atoi(optarg); break;
         case 's': spec = atoi(optarg); break;
+        case 't': gra_log_level = LOG_DEBUG; break;
         default:
             fprintf(stderr, "usage: perf_synth [--latency-ms D] [--inflight C] [--records N] "
-                            "[--rounds R] [--reps K] [--speculate S]\n");
+                            "[--rounds R] [--reps K] [--speculate S] [--timeline]\n");
             return 2;
         }
     }
@@ -168,6 +176,11 @@ int main(int argc, char **argv)
         char *out = xasprintf("%s/run%d", dir, k);
         char *av[] = {"synth", cpath, "--out", out, "--quiet", NULL};
         double t0 = mono();
+        if (gra_log_level >= LOG_DEBUG) {
+            struct timespec rt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            fprintf(stderr, "perf_synth: %.3f gra synth starts\n", (double)rt.tv_sec + rt.tv_nsec / 1e9);
+        }
         optind = 0;
         int x = cmd_synth(5, av);
         double wall = mono() - t0;
