@@ -175,6 +175,7 @@ struct llm_client {
     const struct gra_config *cfg;
     bool replay, quiet, running;
     volatile sig_atomic_t stop;
+    long replay_misses; /* replay mode: a miss ends llm_run with GRA_EMISS */
     CURLM *multi;
     struct model_st *models;
     int n_models;
@@ -1370,6 +1371,10 @@ static bool process_pending(struct llm_client *c)
                 free(v);
             }
             if (c->replay) {
+                if (c->replay_misses++ == 0)
+                    log_error("replay: no cache entry for a call to %s (request %.16s...); the "
+                              "cache does not hold this run's calls, stopping",
+                              q->m->cfg->name, q->key);
                 deliver_status(c, q, LLM_FAIL_MISS, "replay mode: no cache entry for this request");
                 continue;
             }
@@ -1452,18 +1457,18 @@ int llm_run(struct llm_client *c)
     double stop_at = 0;
     int rc = 0;
     for (;;) {
-        if (c->stop) {
+        if (c->stop || c->replay_misses) {
             double t = now_ms();
             if (!stop_at) stop_at = t;
             if (!c->n_inflight || t - stop_at >= LLM_STOP_GRACE_MS) {
                 cancel_all(c);
-                rc = GRA_EINTR;
+                rc = c->replay_misses ? GRA_EMISS : GRA_EINTR;
                 break;
             }
         }
         bool busy = process_pending(c);
         int64_t now = (int64_t)now_ms();
-        if (!c->stop) {
+        if (!c->stop && !c->replay_misses) {
             promote_due(c, now);
             dispatch(c, now);
         }
@@ -1486,6 +1491,7 @@ int llm_run(struct llm_client *c)
         curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
     }
     if (c->cache && cache_flush(c->cache) != 0 && !rc) rc = GRA_ECACHE;
+    if (c->replay_misses && !rc) rc = GRA_EMISS;
     progress_update(prog, c->n_done, c->n_inflight, c->n_retries, c->n_failures);
     progress_finish(prog);
     c->running = false;

@@ -113,7 +113,11 @@ void llm_client_free(struct llm_client *c);
 int llm_submit(struct llm_client *c, const struct llm_request *req);
 
 /* Drive all queued and in-flight requests, including ones submitted from
- * callbacks, until none is left. 0, or GRA_EINTR after llm_stop(). */
+ * callbacks, until none is left. 0, GRA_EINTR after llm_stop(), or in replay
+ * mode GRA_EMISS when any request missed the cache (each submitted request is
+ * still answered from the cache or with LLM_FAIL_MISS, nothing is sent, and
+ * requests that would be sent later are cancelled; every later llm_run
+ * returns GRA_EMISS too). */
 int llm_run(struct llm_client *c);
 
 /* Ask llm_run() to stop (async-signal-safe): no new request starts, in-flight

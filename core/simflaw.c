@@ -1203,10 +1203,11 @@ static int inject_off_topic(const char *instruction, struct buf *b, struct rng *
 
 static int inject_contradiction(struct buf *b)
 {
-    if (strstr(b->data, "Step 1:") && strstr(b->data, "\nStep 2:")) {
+    char *s1 = strstr(b->data, "Step 1:");
+    char *s2 = s1 ? strstr(s1, "\nStep 2:") : NULL; /* after step 1, or l1 below underflows */
+    if (s2) {
         /* swap the first two step lines */
-        char *s1 = strstr(b->data, "Step 1:");
-        char *s2 = strstr(b->data, "\nStep 2:") + 1;
+        s2++;
         char *e2 = strchr(s2, '\n');
         size_t l1 = (size_t)(s2 - s1), l2 = e2 ? (size_t)(e2 - s2) + 1 : strlen(s2);
         struct buf t = BUF_INIT;

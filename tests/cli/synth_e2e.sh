@@ -183,6 +183,28 @@ else
     bad "--replay over a finished run" "$out"
 fi
 
+# ---- 4b. --replay with a cache that lacks the run's calls: fails, writes no dataset
+mkdir -p "$TMP/replay-miss"
+cp "$A/cache.sqlite" "$TMP/replay-miss/cache.sqlite"
+python3 - "$CFG" "$TMP/replay-miss.json" <<'PY'
+import json, os, sys
+src, dst = sys.argv[1], sys.argv[2]
+c = json.load(open(src))
+c["seed"] = c.get("seed", 0) + 1  # other samples: other calls, none in the cache
+# the copy lives elsewhere: keep its relative paths pointing where the original's do
+sm = c.get("sim_models")
+fix = lambda p: p if os.path.isabs(p) else os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(src)), p))
+if isinstance(sm, str): c["sim_models"] = fix(sm)
+elif isinstance(sm, list): c["sim_models"] = [fix(p) for p in sm]
+json.dump(c, open(dst, "w"))
+PY
+out=$("$GRA" --quiet synth "$TMP/replay-miss.json" --out "$TMP/replay-miss" --replay 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "no cache entry" <<<"$out" && [ ! -e "$TMP/replay-miss/datasets/gra.jsonl" ]; then
+    ok "--replay fails on a cache miss (exit 1, no dataset written)"
+else
+    bad "--replay with misses (rc $rc)" "$out"
+fi
+
 # ---- 5. kill -9 at random moments, then finish
 C=$TMP/c
 kills=0

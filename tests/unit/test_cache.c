@@ -289,14 +289,21 @@ static void test_client_cache_and_replay(void **state)
     struct llm_client_opts o = {.quiet = true, .cache_path = path};
     struct llm_client *c = NULL;
 
-    /* replay on an empty cache: every request fails with LLM_FAIL_MISS, no call */
+    /* replay on an empty cache: every request fails with LLM_FAIL_MISS, none
+     * is sent, and the run ends with GRA_EMISS */
     o.replay = true;
     assert_int_equal(llm_client_new(f.cfg, &o, &c), 0);
     struct got g = {0};
     submit_all(c, &f, 10, &g);
-    assert_int_equal(llm_run(c), 0);
+    assert_int_equal(llm_run(c), GRA_EMISS);
+    assert_int_equal(g.n, 10);
     assert_int_equal(g.miss, 10);
+    assert_int_equal(g.ok, 0);
     assert_int_equal(stub_requests(s), 0);
+    /* and the client stays failed */
+    submit_all(c, &f, 1, &g);
+    assert_int_equal(llm_run(c), GRA_EMISS);
+    assert_int_equal(g.n, 11);
     llm_client_free(c);
 
     /* first pass fills the cache */

@@ -16,13 +16,45 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The file's raw bytes, as libFuzzer would pass them (fileio_read would
+ * inflate a gzip seed, and a corrupt one would not replay at all). */
 static int run_file(const char *path)
 {
-    char *data;
-    size_t len;
-    if (fileio_read(path, &data, &len)) return 1;
-    LLVMFuzzerTestOneInput((const uint8_t *)data, len);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "replay: cannot open %s\n", path);
+        return 1;
+    }
+    size_t cap = 4096, len = 0, n;
+    uint8_t *data = malloc(cap);
+    while (data && (n = fread(data + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            uint8_t *d = realloc(data, cap *= 2);
+            if (!d) free(data);
+            data = d;
+        }
+    }
+    int bad = ferror(f) || !data;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "replay: cannot read %s\n", path);
+        free(data);
+        return 1;
+    }
+    /* an exact-size copy, so ASan catches a read one byte past the input */
+    uint8_t *exact = malloc(len ? len : 1);
+    if (!exact) {
+        free(data);
+        return 1;
+    }
+    memcpy(exact, data, len);
     free(data);
+    /* named first, so a crash's report says which input did it (ctest shows
+     * the output only on failure) */
+    fprintf(stderr, "replay: %s (%zu bytes)\n", path, len);
+    LLVMFuzzerTestOneInput(exact, len);
+    free(exact);
     return 0;
 }
 
@@ -47,7 +79,10 @@ int main(int argc, char **argv)
             char *p = path_join(argv[i], e->d_name);
             int rc = run_file(p);
             free(p);
-            if (rc) return 1;
+            if (rc) {
+                closedir(d);
+                return 1;
+            }
             n++;
         }
         if (d) closedir(d);
