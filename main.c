@@ -241,6 +241,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(argv[optind + 1], "help") == 0) {
+            usage(stdout);
+            return 0;
+        }
         const struct command *cmd = find(argv[optind + 1]);
         if (!cmd) {
             fprintf(stderr, "gra: '%s' is not a command. See 'gra help'.\n", argv[optind + 1]);

@@ -772,29 +772,39 @@ static int eval_live(struct run *r, const char *exp, const char *bench_dir,
                  exp);
         goto out;
     }
+    /* the run directory is the parent of --out (RUN/eval): the cache lives
+     * there, and simulated students trained on the run's datasets resolve
+     * their "trained_on" paths against it (GRA_RUN_DIR, unless already set) */
+    char *run_dir = xstrdup(out_dir);
+    {
+        size_t n = strlen(run_dir);
+        while (n > 1 && run_dir[n - 1] == '/') run_dir[--n] = '\0';
+        char *slash = strrchr(run_dir, '/');
+        if (slash == run_dir)
+            run_dir[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        else
+            strcpy(run_dir, ".");
+    }
+    if (!getenv("GRA_RUN_DIR")) setenv("GRA_RUN_DIR", run_dir, 1);
     /* sim students need the same data directory as we do */
     setenv("GRA_DATA_DIR", data_dir, 1);
     rc = simsrv_autostart(cfg, &srv);
-    if (rc) goto out;
+    if (rc) {
+        free(run_dir);
+        goto out;
+    }
     if (!no_cache) {
         const char *cp = cache_opt ? cache_opt : cfg->cache_path;
         if (cp && cp[0] != '/' && !cache_opt) {
-            /* relative to the run directory: the parent of --out (RUN/eval) */
-            char *od = xstrdup(out_dir);
-            size_t n = strlen(od);
-            while (n > 1 && od[n - 1] == '/') od[--n] = '\0';
-            char *slash = strrchr(od, '/');
-            if (slash)
-                *slash = '\0';
-            else
-                strcpy(od, ".");
-            cache = path_join(od, cp);
-            free(od);
+            cache = path_join(run_dir, cp);
             fileio_mkdirs(out_dir);
         } else if (cp) {
             cache = xstrdup(cp);
         }
     }
+    free(run_dir);
     struct llm_client_opts lo = {cache, replay, gra_quiet};
     rc = llm_client_new(cfg, &lo, &client);
     if (rc) goto out;
