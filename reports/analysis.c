@@ -250,11 +250,7 @@ static cJSON *id_sample(char **ids, size_t n)
 
 static const char *verdict_of(const struct stats_tost *t, double lo, double hi)
 {
-    if (t->equivalent) return "equivalent";
-    if (t->noninferior) return hi < 0 ? "non-inferior, significantly lower" : "non-inferior";
-    if (hi < 0) return "inferior";
-    if (lo > 0) return "superior";
-    return "inconclusive";
+    return stats_verdict(t->equivalent, t->noninferior, lo, hi);
 }
 
 static int compare_cells(struct report_ctx *ctx, struct cell *ca, struct cell *cb, struct cmp *out)

@@ -71,6 +71,8 @@ struct ds {
     double mu_sum_by_round[64];
     struct cJSON *rej_reason, *rej_stage, *models_scores; /* objects of counts */
     long n_rejected;
+    long n_rej_failed; /* rejected for an LLM/parse failure before the committee decided */
+    long n_rej_post;   /* passed the committee, dropped later (dedup, round target, metadata) */
     long n_adjudicated_kept;
     /* embeddings */
     double **emb;
@@ -86,6 +88,19 @@ static int fail(struct ds *d, long line, const char *field, const char *what)
 {
     d->rc = err(GRA_EPARSE, "%s:%ld: field '%s': %s", d->file, line, field, what);
     return d->rc;
+}
+
+/* A record's "round": absent = 0, else an integer in 0..63 (checked before
+ * any cast: a huge number converted to int is undefined behaviour). */
+static int round_of(struct ds *d, long line, const cJSON *rd, int *round)
+{
+    *round = 0;
+    if (!rd) return 0;
+    if (!cJSON_IsNumber(rd) || rd->valuedouble != floor(rd->valuedouble))
+        return fail(d, line, "round", "expected an integer");
+    if (rd->valuedouble < 0 || rd->valuedouble > 63) return fail(d, line, "round", "outside 0..63");
+    *round = (int)rd->valuedouble;
+    return 0;
 }
 
 static double review_score(const cJSON *rv)
@@ -217,10 +232,8 @@ static int on_kept(void *ud, long line, cJSON *o, const char *errmsg)
     const char *in = jget_str(o, "instruction"), *re = jget_str(o, "response");
     if (!in) return fail(d, line, "instruction", "missing or not a string");
     if (!re) return fail(d, line, "response", "missing or not a string");
-    const cJSON *rd = cJSON_GetObjectItemCaseSensitive(o, "round");
-    if (rd && !cJSON_IsNumber(rd)) return fail(d, line, "round", "expected an integer");
-    int round = rd ? (int)rd->valuedouble : 0;
-    if (round < 0 || round > 63) return fail(d, line, "round", "outside 0..63");
+    int round;
+    if (round_of(d, line, cJSON_GetObjectItemCaseSensitive(o, "round"), &round)) return d->rc;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated"))) d->simulated = true;
     const char *m = jget_str(o, "method");
     if (m && !d->method) d->method = xstrdup(m);
@@ -311,9 +324,8 @@ static int on_rejected(void *ud, long line, cJSON *o, const char *errmsg)
     const char *reason = jget_str(o, "reason"), *stage = jget_str(o, "stage");
     if (!reason) return fail(d, line, "reason", "missing or not a string");
     if (!stage) return fail(d, line, "stage", "missing or not a string");
-    const cJSON *rd = cJSON_GetObjectItemCaseSensitive(o, "round");
-    int round = cJSON_IsNumber(rd) ? (int)rd->valuedouble : 0;
-    if (round < 0 || round > 63) return fail(d, line, "round", "outside 0..63");
+    int round;
+    if (round_of(d, line, cJSON_GetObjectItemCaseSensitive(o, "round"), &round)) return d->rc;
     d->n_rejected++;
     d->rej_by_round[round]++;
     /* the reason's family: "llm_failure:429" counts under llm_failure */
@@ -321,6 +333,10 @@ static int on_rejected(void *ud, long line, cJSON *o, const char *errmsg)
     snprintf(fam, sizeof fam, "%.*s", (int)strcspn(reason, ":"), reason);
     count_key(d->rej_reason, fam);
     count_key(d->rej_stage, stage);
+    if (!strcmp(stage, "dedup") || !strcmp(stage, "round") || !strcmp(stage, "metadata"))
+        d->n_rej_post++;
+    else if (!strcmp(fam, "llm_failure") || !strcmp(fam, "parse_failure"))
+        d->n_rej_failed++;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated"))) d->simulated = true;
     int verdict = 4;
     if (!strcmp(fam, "mu_below_tau"))
@@ -357,9 +373,8 @@ static cJSON *hist_json(const struct dvec *v)
 {
     double c[20] = {0};
     for (size_t i = 0; i < v->n; i++) {
-        int b = (int)(v->v[i] / 0.5);
-        if (b > 19) b = 19;
-        if (b < 0) b = 0;
+        double q = v->v[i] / 0.5; /* clamp before the cast: scores come from the file */
+        int b = q >= 19 ? 19 : q > 0 ? (int)q : 0;
         c[b]++;
     }
     return cJSON_CreateDoubleArray(c, 20);
@@ -562,9 +577,18 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
 
     /* counts */
     cJSON *counts = cJSON_AddObjectToObject(o, "counts");
-    static const char *const ckeys[] = {
-        "generated", "phase1_rejected", "mu_rejected", "adjudicated", "adjudicator_rejected",
-        "accepted",  "dedup_dropped",   "kept",        "failed"};
+    static const char *const ckeys[] = {"generated",
+                                        "phase1_rejected",
+                                        "mu_rejected",
+                                        "majority_rejected",
+                                        "adjudicated",
+                                        "adjudicator_rejected",
+                                        "accepted",
+                                        "dedup_dropped",
+                                        "round_target_dropped",
+                                        "metadata_failed",
+                                        "kept",
+                                        "failed"};
     const cJSON *sc = stats ? cJSON_GetObjectItemCaseSensitive(stats, "counts") : NULL;
     if (!cJSON_IsObject(sc)) sc = stats;
     cJSON *fs = cJSON_AddObjectToObject(counts, "from_stats");
@@ -587,6 +611,29 @@ static int one_dataset(struct report_ctx *ctx, const char *path, cJSON *list)
         report_note(ctx, "dataset %s: stats.json says kept=%.0f but %s has %zu records", name,
                     kept_stats, path, d.n_kept);
     cJSON_AddItemToObject(o, "acceptance_rate", jnum(gen > 0 ? (double)d.n_kept / gen : NAN));
+    /* the committee's acceptance: samples that passed the committee (directly
+     * or by the adjudicator) over samples that reached review (generated less
+     * LLM/parse failures). Unlike kept/generated it does not depend on how
+     * many samples synth's waves over-generated past the round target. */
+    {
+        double acc = jget_num(sc, "accepted", NAN), failed = jget_num(sc, "failed", NAN);
+        const char *src = "stats";
+        if (!isfinite(acc) || !isfinite(failed) || !isfinite(jget_num(sc, "generated", NAN))) {
+            acc = (double)d.n_kept + (double)d.n_rej_post;
+            failed = (double)d.n_rej_failed;
+            gen = (double)d.n_kept + (double)d.n_rejected;
+            src = "files";
+        }
+        double reviewed = gen - failed;
+        /* no committee at all (seed records, generate-only): nothing to show */
+        bool any_review = d.decision_counts[0] + d.decision_counts[1] > 0 || d.n_rejected > 0 ||
+                          (stats && !strcmp(src, "stats"));
+        cJSON *ca = cJSON_AddObjectToObject(o, "committee_acceptance");
+        cJSON_AddItemToObject(ca, "rate", jnum(any_review && reviewed > 0 ? acc / reviewed : NAN));
+        cJSON_AddNumberToObject(ca, "accepted", acc);
+        cJSON_AddNumberToObject(ca, "reviewed", reviewed);
+        cJSON_AddStringToObject(ca, "source", src);
+    }
     const cJSON *dm = stats ? cJSON_GetObjectItemCaseSensitive(stats, "dedup_method") : NULL;
     if (!dm && stats) dm = cJSON_GetObjectItemCaseSensitive(stats, "dedup");
     if (cJSON_IsObject(dm)) dm = cJSON_GetObjectItemCaseSensitive(dm, "method");

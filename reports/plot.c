@@ -271,11 +271,25 @@ static int fig_accuracy(struct report_ctx *ctx, cJSON *figs)
                     100 * jget_num(o, "accuracy", NAN), 100 * arr_num(ci, 0), 100 * arr_num(ci, 1));
         }
     }
-    int W = 260 + 90 * K * (S > 2 ? 2 : 1), H = 520;
-    if (W > 1600) W = 1600;
+    /* the canvas widens with the number of benchmarks (and students); when the
+     * labels still do not fit their slots they are rotated */
+    size_t longest = 0, maxs = 0;
+    for (int k = 0; k < K; k++)
+        if (strlen(r->benchmarks[k]) > longest) longest = strlen(r->benchmarks[k]);
+    for (int s = 0; s < S; s++)
+        if (strlen(r->students[s]) > maxs) maxs = strlen(r->students[s]);
+    int key_px = 60 + 8 * (int)maxs; /* the key, outside on the right */
+    int slot = 40 + 22 * S;          /* pixels per benchmark */
+    if (slot < 90) slot = 90;
+    int W = 140 + key_px + slot * K, H = 520;
+    if (W > 2400) W = 2400;
     if (W < 720) W = 720;
+    double slot_px = (double)(W - 140 - key_px) / K;
+    bool rotate = longest * 7.5 > slot_px * 0.9;
+    if (rotate) H += (int)(longest * 5.5);
     gp_head(&f, W, H);
     struct buf *g = &f.gp;
+    if (rotate) buf_puts(g, "set xtics rotate by -35 left\n");
     buf_appendf(
         g,
         "set ylabel \"accuracy (%%)\"\nset yrange [0:100]\nset xrange [-0.6:%f]\nset grid ytics\n"
@@ -325,7 +339,15 @@ static int fig_forest(struct report_ctx *ctx, cJSON *figs)
                 arr_num(ci, 0), arr_num(ci, 1));
         i++;
     }
-    int W = 1000, H = 160 + 26 * R;
+    /* the left margin holds the longest label (gnuplot margins count
+     * characters; a little more for proportional glyphs wider than average) */
+    size_t longest = 0;
+    for (int k = 0; k < R; k++)
+        if (strlen(labels[k]) > longest) longest = strlen(labels[k]);
+    int lmargin = (int)longest + 3;
+    if (lmargin < 12) lmargin = 12;
+    int W = 720 + lmargin * 8, H = 160 + 26 * R;
+    if (W < 1000) W = 1000;
     if (H < 300) H = 300;
     gp_head(&f, W, H);
     struct buf *g = &f.gp;
@@ -333,12 +355,12 @@ static int fig_forest(struct report_ctx *ctx, cJSON *figs)
     buf_appendf(
         g,
         "set xlabel \"difference (points)\"\nset yrange [-0.8:%f]\nset grid xtics\nunset key\n"
-        "set lmargin 42\n"
+        "set lmargin %d\n"
         "set object 1 rect from %g, graph 0 to %g, graph 1 fc rgb \"#cfe3ff\" fs solid 0.6 "
         "noborder behind\n"
         "set arrow 1 from 0, graph 0 to 0, graph 1 nohead lc rgb \"#555555\" dt 2\n"
         "set ytics (",
-        R - 0.2, -m, m);
+        R - 0.2, lmargin, -m, m);
     for (int k = 0; k < R; k++) {
         if (k) buf_puts(g, ", ");
         gp_quote(g, labels[k]);
@@ -593,14 +615,12 @@ static int fig_cost(struct report_ctx *ctx, cJSON *figs)
                       "maps students to datasets).");
 }
 
-/* ---- figure 7: ablation curves over a grid parameter ----
- * A grid is several datasets of the same method whose stats.json config
- * differ in one of n_reviewers / n_models / role_policy. */
-static const cJSON *grid_value(const cJSON *d, const char *param, const char *method)
+/* ---- figure 7: ablation curves over a grid parameter (ablation_figure) ---- */
+
+static int cmp_double_asc(const void *x, const void *y)
 {
-    const char *m = jget_str(d, "method");
-    if (!m || strcmp(m, method)) return NULL;
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "grid"), param);
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
 }
 
 /* ---- figure 8: cost per kept record by role, stacked per dataset ---- */
@@ -678,17 +698,358 @@ static int fig_cost_roles(struct report_ctx *ctx, cJSON *figs)
     return fig_finish(&f, figs, "Synthesis cost per kept record, split by role (stacked).");
 }
 
-/* qsort has no context argument: the parameter being sorted on */
-static const char *abl_param, *abl_method;
+/* the ablation coordinates of a dataset (summary "grid") */
+static const char *const abl_coords[] = {"n_reviewers", "n_models",           "role_policy",
+                                         "aggregation", "instruction_checks", "rounds"};
 
-static int cmp_grid(const void *x, const void *y)
+/* one coordinate's value as text ("-" when absent); caller frees */
+static char *abl_text(const cJSON *d, const char *coord)
 {
-    const cJSON *a = grid_value(*(const cJSON *const *)x, abl_param, abl_method);
-    const cJSON *b = grid_value(*(const cJSON *const *)y, abl_param, abl_method);
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-        return a->valuedouble < b->valuedouble ? -1 : a->valuedouble > b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b)) return strcmp(a->valuestring, b->valuestring);
-    return cJSON_IsNumber(a) ? -1 : 1;
+    const cJSON *v =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(d, "grid"), coord);
+    if (cJSON_IsString(v)) return xstrdup(v->valuestring);
+    if (cJSON_IsNumber(v)) return xasprintf("%g", v->valuedouble);
+    return xstrdup("-");
+}
+
+/* the key of d's curve for param: every other coordinate, "k=v, k=v" */
+static char *abl_key(const cJSON *d, const char *param)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    for (size_t c = 0; c < GRA_ARRAY_LEN(abl_coords); c++) {
+        if (!strcmp(abl_coords[c], param)) continue;
+        char *t = abl_text(d, abl_coords[c]);
+        buf_appendf(&b, "%s%s=%s", b.len ? ", " : "", abl_coords[c], t);
+        free(t);
+    }
+    char *k = xstrdup(b.len ? b.data : "");
+    buf_release(&b);
+    return k;
+}
+
+struct abl_pt {
+    const cJSON *d;
+    int group; /* index of its curve */
+    double x;  /* the value (numeric params) or its category index */
+    char *xs;  /* the value as text */
+    const char *name;
+};
+
+static int cmp_abl_pt(const void *x, const void *y)
+{
+    const struct abl_pt *a = x, *b = y;
+    if (a->group != b->group) return a->group < b->group ? -1 : 1;
+    if (a->x != b->x) return a->x < b->x ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* the value of a dataset in ablation panel p: 0 committee acceptance, 1 mean
+ * mu of the kept records, 2 the macro accuracy of its student (NaN: none) */
+static double abl_val(struct report_ctx *ctx, const cJSON *d, int p)
+{
+    if (p == 0)
+        return jget_num(cJSON_GetObjectItemCaseSensitive(d, "committee_acceptance"), "rate", NAN);
+    if (p == 1)
+        return jget_num(cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
+                        "mean", NAN);
+    return student_quality(ctx, jget_str(d, "name") ? jget_str(d, "name") : "");
+}
+
+/* Ablation curves for one (method, param). A curve joins datasets that differ
+ * from each other in param only: they are grouped by every other ablation
+ * coordinate, a group needs >= 2 distinct values of param, and a dataset
+ * with aggregation "none" (no committee) only enters the aggregation curves.
+ * Returns 1 when a figure was drawn, 0 when no group qualifies, or <0. */
+static int ablation_figure(struct report_ctx *ctx, cJSON *figs, const char *method,
+                           const char *param)
+{
+    const cJSON *ds = datasets_of(ctx), *d;
+    int nd = cJSON_GetArraySize(ds);
+    if (nd < 2) return 0;
+    struct abl_pt *pts = xcalloc((size_t)nd, sizeof *pts);
+    char **keys = xcalloc((size_t)nd, sizeof *keys); /* per candidate */
+    char **gkeys = xcalloc((size_t)nd, sizeof *gkeys);
+    char **cats = xcalloc((size_t)nd, sizeof *cats);
+    int np = 0, ng = 0, ncat = 0, rc = 0;
+    bool numeric = true;
+    cJSON_ArrayForEach(d, ds)
+    {
+        const char *m = jget_str(d, "method");
+        if (!m || strcmp(m, method)) continue;
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(d, "grid");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, param);
+        if (!cJSON_IsNumber(v) && !cJSON_IsString(v)) continue;
+        const cJSON *agg = cJSON_GetObjectItemCaseSensitive(g, "aggregation");
+        if (strcmp(param, "aggregation") && cJSON_IsString(agg) &&
+            !strcmp(agg->valuestring, "none"))
+            continue;
+        if (!cJSON_IsNumber(v)) numeric = false;
+        pts[np].d = d;
+        pts[np].name = jget_str(d, "name") ? jget_str(d, "name") : "?";
+        pts[np].xs = abl_text(d, param);
+        keys[np] = abl_key(d, param);
+        np++;
+    }
+    /* groups with >= 2 distinct values */
+    int *gid = xcalloc((size_t)(np ? np : 1), sizeof *gid);
+    for (int i = 0; i < np; i++) gid[i] = -1;
+    for (int i = 0; i < np; i++) {
+        if (gid[i] != -1) continue;
+        bool distinct = false;
+        for (int j = i + 1; j < np; j++)
+            if (!strcmp(keys[i], keys[j]) && strcmp(pts[i].xs, pts[j].xs)) distinct = true;
+        if (!distinct) {
+            for (int j = i; j < np; j++)
+                if (!strcmp(keys[i], keys[j])) gid[j] = -2;
+            continue;
+        }
+        gkeys[ng] = keys[i];
+        for (int j = i; j < np; j++)
+            if (!strcmp(keys[i], keys[j])) gid[j] = ng;
+        ng++;
+    }
+    int n = 0;
+    for (int i = 0; i < np; i++) {
+        if (gid[i] < 0) {
+            free(pts[i].xs);
+            continue;
+        }
+        pts[i].group = gid[i];
+        pts[n++] = pts[i];
+    }
+    if (ng == 0) goto out;
+    if (!numeric) { /* categories: the values in use, sorted */
+        for (int i = 0; i < n; i++) {
+            int k = 0;
+            while (k < ncat && strcmp(cats[k], pts[i].xs)) k++;
+            if (k == ncat) cats[ncat++] = pts[i].xs;
+        }
+        qsort(cats, (size_t)ncat, sizeof *cats, cmp_str);
+    }
+    for (int i = 0; i < n; i++) {
+        if (numeric)
+            pts[i].x = cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetObjectItemCaseSensitive(pts[i].d, "grid"), param)
+                           ->valuedouble;
+        else
+            for (int k = 0; k < ncat; k++)
+                if (!strcmp(cats[k], pts[i].xs)) pts[i].x = k;
+    }
+    qsort(pts, (size_t)n, sizeof *pts, cmp_abl_pt);
+    /* the panels that have a value to show */
+    int use[3], panels = 0;
+    for (int p = 0; p < 3; p++) {
+        bool any = false;
+        for (int i = 0; i < n && !any; i++) any = isfinite(abl_val(ctx, pts[i].d, p));
+        if (any) use[panels++] = p;
+    }
+    bool student = panels > 0 && use[panels - 1] == 2;
+    if (panels == 0) goto out;
+    /* the coordinates equal across every curve, and the ones telling curves apart */
+    struct buf fixed, varying;
+    buf_init(&fixed, 0);
+    buf_init(&varying, 0);
+    for (size_t c = 0; c < GRA_ARRAY_LEN(abl_coords); c++) {
+        if (!strcmp(abl_coords[c], param)) continue;
+        char *t0 = abl_text(pts[0].d, abl_coords[c]);
+        bool same = true;
+        for (int i = 1; i < n && same; i++) {
+            char *t = abl_text(pts[i].d, abl_coords[c]);
+            if (strcmp(t, t0)) same = false;
+            free(t);
+        }
+        if (same)
+            buf_appendf(&fixed, "%s%s=%s", fixed.len ? ", " : "", abl_coords[c], t0);
+        else
+            buf_appendf(&varying, "%s%s", varying.len ? ", " : "", abl_coords[c]);
+        free(t0);
+    }
+    /* each line's title: its values of the coordinates that tell lines apart */
+    char **gtitles = xcalloc((size_t)ng, sizeof *gtitles);
+    for (int g = 0; g < ng; g++) {
+        int i = 0;
+        while (pts[i].group != g) i++;
+        struct buf t;
+        buf_init(&t, 0);
+        for (size_t c = 0; c < GRA_ARRAY_LEN(abl_coords) && ng > 1; c++) {
+            if (!strcmp(abl_coords[c], param) || !varying.len ||
+                !strstr(varying.data, abl_coords[c]))
+                continue;
+            char *v = abl_text(pts[i].d, abl_coords[c]);
+            buf_appendf(&t, "%s%s=%s", t.len ? ", " : "", abl_coords[c], v);
+            free(v);
+        }
+        gtitles[g] = xstrdup(t.len ? t.data : "datasets");
+        buf_release(&t);
+    }
+    struct fig f;
+    static const char *const cols_s[] = {"curve",
+                                         "value",
+                                         "x",
+                                         "dataset",
+                                         "committee_acceptance",
+                                         "accepted",
+                                         "reviewed",
+                                         "kept_per_generated",
+                                         "mu_kept_mean",
+                                         "student_macro_accuracy_pct",
+                                         NULL};
+    static const char *const cols_n[] = {"curve",
+                                         "value",
+                                         "x",
+                                         "dataset",
+                                         "committee_acceptance",
+                                         "accepted",
+                                         "reviewed",
+                                         "kept_per_generated",
+                                         "mu_kept_mean",
+                                         NULL};
+    char *fname = xasprintf("ablation_%s_%s", method, param);
+    char *title = xasprintf("Ablation over %s (%s datasets)", param, method);
+    fig_init(&f, ctx, fname, title, student ? cols_s : cols_n);
+    for (int g = 0; g < ng; g++) {
+        fig_block(&f);
+        for (int i = 0; i < n; i++) {
+            if (pts[i].group != g) continue;
+            const cJSON *ca = cJSON_GetObjectItemCaseSensitive(pts[i].d, "committee_acceptance");
+            double qual =
+                jget_num(cJSON_GetObjectItemCaseSensitive(
+                             cJSON_GetObjectItemCaseSensitive(pts[i].d, "scores"), "mu_kept"),
+                         "mean", NAN);
+            if (student)
+                fig_row(&f, "ssdsddddddd", gkeys[g], pts[i].xs, pts[i].x, pts[i].name,
+                        jget_num(ca, "rate", NAN), jget_num(ca, "accepted", NAN),
+                        jget_num(ca, "reviewed", NAN), jget_num(pts[i].d, "acceptance_rate", NAN),
+                        qual, student_quality(ctx, pts[i].name));
+            else
+                fig_row(&f, "ssdsddddd", gkeys[g], pts[i].xs, pts[i].x, pts[i].name,
+                        jget_num(ca, "rate", NAN), jget_num(ca, "accepted", NAN),
+                        jget_num(ca, "reviewed", NAN), jget_num(pts[i].d, "acceptance_rate", NAN),
+                        qual);
+        }
+    }
+    int W = 900, H = 300 + 260 * panels;
+    gp_head(&f, W, H);
+    /* multiplot: the plot commands are written once per terminal */
+    struct buf body;
+    buf_init(&body, 0);
+    buf_appendf(&body, "set multiplot layout %d,1 title ", panels);
+    gp_quote(&body, f.title);
+    buf_puts(&body, "\nunset title\nset grid\nset lmargin 12\n");
+    if (ng > 1) /* the lines are told apart by a key; one line needs none */
+        buf_puts(&body, "set key outside right top vertical Left reverse\nset rmargin 30\n");
+    else
+        buf_puts(&body, "unset key\nset rmargin 4\n");
+    if (numeric) {
+        double lo = pts[0].x, hi = pts[0].x;
+        for (int i = 1; i < n; i++) {
+            if (pts[i].x < lo) lo = pts[i].x;
+            if (pts[i].x > hi) hi = pts[i].x;
+        }
+        double pad = hi > lo ? 0.1 * (hi - lo) : 0.5;
+        buf_appendf(&body, "set xrange [%g:%g]\n", lo - pad, hi + pad);
+        /* ticks at the values in use */
+        buf_puts(&body, "set xtics (");
+        double last = NAN;
+        double *xs = xcalloc((size_t)n, sizeof *xs);
+        for (int i = 0; i < n; i++) xs[i] = pts[i].x;
+        qsort(xs, (size_t)n, sizeof *xs, cmp_double_asc);
+        int nt = 0;
+        for (int i = 0; i < n; i++) {
+            if (xs[i] == last) continue;
+            last = xs[i];
+            buf_appendf(&body, "%s\"%g\" %g", nt++ ? ", " : "", xs[i], xs[i]);
+        }
+        free(xs);
+        buf_puts(&body, ")\n");
+    } else {
+        buf_appendf(&body, "set xrange [-0.5:%f]\nset xtics (", ncat - 0.5);
+        for (int k = 0; k < ncat; k++) {
+            if (k) buf_puts(&body, ", ");
+            gp_quote(&body, cats[k]);
+            buf_appendf(&body, " %d", k);
+        }
+        buf_puts(&body, ")\n");
+    }
+    static const struct {
+        int col;
+        const char *ylabel, *range;
+    } panel[] = {{5, "committee acceptance (accepted / reviewed)", "[0:1]"},
+                 {9, "mean mu of kept records", "[*:*]"},
+                 {10, "student macro accuracy (%)", "[*:*]"}};
+    for (int q = 0; q < panels; q++) {
+        int p = use[q];
+        if (q == panels - 1) {
+            buf_puts(&body, "set xlabel ");
+            gp_quote(&body, param);
+            buf_puts(&body, "\n");
+        } else
+            buf_puts(&body, "unset xlabel\n");
+        buf_appendf(&body, "set ylabel \"%s\"\nset yrange %s\nplot ", panel[p].ylabel,
+                    panel[p].range);
+        int drawn_g = 0;
+        for (int g = 0; g < ng; g++) {
+            /* a line with no value in this panel (no mu, no student) is left out */
+            bool any = false;
+            for (int i = 0; i < n && !any; i++)
+                if (pts[i].group == g) any = isfinite(abl_val(ctx, pts[i].d, p));
+            if (!any) continue;
+            buf_appendf(&body,
+                        "%sdata index %d using 3:%d with linespoints pt 7 ps 1.1 lw 2 lc %d title ",
+                        drawn_g++ ? ", \\\n  " : "", g, panel[p].col, g + 1);
+            gp_quote(&body, gtitles[g]);
+        }
+        buf_puts(&body, "\n");
+    }
+    buf_puts(&body, "unset multiplot\n");
+    buf_append(&f.gp, body.data, body.len);
+    char *png = fig_file(&f, "png");
+    buf_appendf(&f.gp,
+                "set terminal pngcairo size %d,%d noenhanced font \"%s\" background rgb "
+                "\"white\"\nset output ",
+                W, H, FONT);
+    gp_quote(&f.gp, png);
+    buf_puts(&f.gp, "\n");
+    buf_append(&f.gp, body.data, body.len);
+    buf_puts(&f.gp, "set output\n");
+    free(png);
+    buf_release(&body);
+    char *caption = xasprintf(
+        "One line per group of %s datasets that differ only in %s; held fixed across all lines: "
+        "%s%s%s. Top: the committee's acceptance, accepted / reviewed (samples that passed the "
+        "committee, directly or by the adjudicator, over samples that reached review: generated "
+        "less LLM/parse failures; aggregation none has no committee, so every sample passes); "
+        "kept/generated is in the data only, because synth's waves over-generate past the round "
+        "target. %s%s",
+        method, param, fixed.len ? fixed.data : "(nothing else)",
+        varying.len ? "; the lines differ in " : "", varying.len ? varying.data : "",
+        "Middle: mean committee score mu of the kept records.",
+        student ? " Bottom: macro accuracy of the student trained on the dataset." : "");
+    rc = fig_finish(&f, figs, caption);
+    free(caption);
+    buf_release(&fixed);
+    buf_release(&varying);
+    for (int g = 0; g < ng; g++) free(gtitles[g]);
+    free(gtitles);
+    free(fname);
+    free(title);
+    if (!rc) rc = 1;
+out:
+    for (int i = 0; i < n; i++) free(pts[i].xs);
+    for (int i = 0; i < np; i++) free(keys[i]);
+    free(keys);
+    free(gkeys);
+    free(cats);
+    free(gid);
+    free(pts);
+    return rc;
 }
 
 static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
@@ -702,91 +1063,30 @@ static int fig_ablation(struct report_ctx *ctx, cJSON *figs)
         cJSON_ArrayForEach(d0, ds)
         {
             const char *method = jget_str(d0, "method");
+            if (!method) continue;
             /* each method once: skip when an earlier dataset had it */
             bool seen = false;
             int k = 0;
             cJSON_ArrayForEach(d, ds)
             {
                 if (k++ >= mi) break;
-                if (!strcmp(jget_str(d, "method"), method)) seen = true;
+                const char *m = jget_str(d, "method");
+                if (m && !strcmp(m, method)) seen = true;
             }
             mi++;
             if (seen) continue;
-            int n = 0;
-            bool varies = false;
-            char *firstv = NULL;
-            cJSON_ArrayForEach(d, ds)
-            {
-                const cJSON *v = grid_value(d, params[p], method);
-                if (!v) continue;
-                char *s = cJSON_PrintUnformatted(v);
-                if (!firstv)
-                    firstv = s;
-                else {
-                    if (strcmp(s, firstv)) varies = true;
-                    free(s);
-                }
-                n++;
-            }
-            free(firstv);
-            if (n < 2 || !varies) continue;
-            struct fig f;
-            static const char *const cols[] = {
-                "value", "dataset", "acceptance_rate", "mu_kept_mean", "student_macro_accuracy_pct",
-                NULL};
-            char *fname = xasprintf("ablation_%s_%s", method, params[p]);
-            char *title = xasprintf("Ablation over %s (%s datasets)", params[p], method);
-            fig_init(&f, ctx, fname, title, cols);
-            fig_block(&f);
-            /* points in the order of the parameter's value (numbers numerically) */
-            const cJSON **pts = xcalloc((size_t)n, sizeof *pts);
-            int np = 0;
-            cJSON_ArrayForEach(d, ds) if (grid_value(d, params[p], method)) pts[np++] = d;
-            abl_param = params[p];
-            abl_method = method;
-            qsort(pts, (size_t)np, sizeof *pts, cmp_grid);
-            for (int q = 0; q < np; q++) {
-                d = pts[q];
-                const cJSON *v = grid_value(d, params[p], method);
-                char *s =
-                    cJSON_IsString(v) ? xstrdup(v->valuestring) : xasprintf("%g", v->valuedouble);
-                double qual =
-                    jget_num(cJSON_GetObjectItemCaseSensitive(
-                                 cJSON_GetObjectItemCaseSensitive(d, "scores"), "mu_kept"),
-                             "mean", NAN);
-                fig_row(&f, "ssddd", s, jget_str(d, "name"), jget_num(d, "acceptance_rate", NAN),
-                        qual, student_quality(ctx, jget_str(d, "name")));
-                free(s);
-            }
-            free(pts);
-            gp_head(&f, 900, 520);
-            buf_appendf(&f.gp,
-                        "set xlabel \"%s\"\nset ylabel \"acceptance rate\"\nset yrange [0:1]\n"
-                        "set y2label \"mean mu of kept records / student accuracy / 10\"\n"
-                        "set y2range [0:10]\nset y2tics\nset ytics nomirror\nset grid\nset key "
-                        "outside right top\n"
-                        "set offsets 0.3, 0.3, 0, 0\n"
-                        "plot data using 0:3:xtic(1) with linespoints pt 7 lw 2 title \"acceptance "
-                        "rate\", \\\n"
-                        "  data using 0:4 axes x1y2 with linespoints pt 5 lw 2 dt 2 title "
-                        "\"quality (mu)\", \\\n"
-                        "  data using 0:($5/10) axes x1y2 with points pt 9 ps 1.4 title \"student "
-                        "accuracy / 10\"\n",
-                        params[p]);
-            gp_tail(&f, 900, 520);
-            int rc = fig_finish(&f, figs, "One point per dataset of the grid, in dataset order.");
-            free(fname);
-            free(title);
-            if (rc) return rc;
-            drawn++;
+            int rc = ablation_figure(ctx, figs, method, params[p]);
+            if (rc < 0) return rc;
+            drawn += rc;
         }
     }
     if (!drawn)
         report_note(
             ctx,
-            "no ablation figure: the run has no grid (no datasets of one method whose stats.json "
-            "config "
-            "differ in n_reviewers, n_models, role_policy, aggregation or instruction_checks)");
+            "no ablation figure: the run has no grid (no two datasets of one method whose "
+            "stats.json "
+            "config differ in exactly one of n_reviewers, n_models, role_policy, aggregation or "
+            "instruction_checks)");
     return 0;
 }
 

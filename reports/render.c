@@ -463,7 +463,8 @@ static void section_datasets(struct doc *d, const cJSON *s)
                                      "dedup dropped",
                                      "kept (stats)",
                                      "kept (file)",
-                                     "acceptance",
+                                     "committee acceptance",
+                                     "kept / generated",
                                      "dedup",
                                      "source",
                                      NULL};
@@ -476,11 +477,16 @@ static void section_datasets(struct doc *d, const cJSON *s)
                 count_of(fs, "phase1_rejected"), count_of(fs, "mu_rejected"),
                 count_of(fs, "adjudicated"), count_of(fs, "adjudicator_rejected"),
                 count_of(fs, "dedup_dropped"), count_of(fs, "kept"), count_of(ff, "kept"),
+                pct(jget_num(obj(o, "committee_acceptance"), "rate", NAN)),
                 pct(jget_num(o, "acceptance_rate", NAN)),
                 jget_str(o, "dedup_method") ? jget_str(o, "dedup_method") : "-",
                 refs(obj(o, "inputs")));
     }
     doc_table_end(d);
+    doc_p(d, "Committee acceptance: samples that passed the committee (directly or by the "
+             "adjudicator) over samples that reached review (generated less LLM/parse failures). "
+             "Kept / generated also counts what synth's waves generated past the round target, so "
+             "it moves in steps with the wave size and says little about the committee.");
     doc_h(d, 3, "agreement", "Reviewer agreement and scores");
     doc_p(d, "Krippendorff's alpha (interval metric) on each reviewer's six-dimension mean score "
              "per sample. Kish "

@@ -431,3 +431,16 @@ double stats_pass_at_k(long n, long c, long k)
     for (long i = n - c + 1; i <= n; i++) prod *= 1.0 - (double)k / (double)i;
     return 1.0 - prod;
 }
+
+const char *stats_verdict(bool equivalent, bool noninferior, double lo, double hi)
+{
+    if (equivalent) {
+        if (lo > 0) return "equivalent, significantly higher";
+        if (hi < 0) return "equivalent, significantly lower";
+        return "equivalent";
+    }
+    if (lo > 0) return "superior";
+    if (noninferior) return hi < 0 ? "non-inferior, significantly lower" : "non-inferior";
+    if (hi < 0) return "inferior";
+    return "inconclusive";
+}

@@ -43,6 +43,15 @@ struct stats_tost {
 };
 void stats_tost(double diff, double se, double df, double m, double alpha, struct stats_tost *out);
 
+/* The verdict of one comparison a - b, the same rule for a benchmark and for
+ * the macro average: equivalent (TOST) first ("equivalent, significantly
+ * higher/lower" when the interval [lo, hi] also excludes 0), then "superior"
+ * when lo > 0, then non-inferior ("non-inferior, significantly lower" when
+ * hi < 0), then "inferior" when hi < 0, else "inconclusive". lo, hi: the
+ * bootstrap interval of the difference (NaN counts as including 0). Returns a
+ * static string. */
+const char *stats_verdict(bool equivalent, bool noninferior, double lo, double hi);
+
 /* Smallest margin that TOST (two one-sided tests at alpha) or the
  * non-inferiority test establish with the given power when the true
  * difference is 0: (z_{1-alpha} + z_{1-(1-power)/2}) se and

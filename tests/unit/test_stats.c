@@ -83,6 +83,35 @@ static void test_tost(void **state)
     assert_true(t.equivalent);
 }
 
+/* the audit's macro case: diff +2.73, bootstrap CI [2.04, 3.46], margin 1: the
+ * normal tests call it non-inferior (not equivalent); the interval is wholly
+ * above 0, so the verdict is "superior", as for a single benchmark */
+static void test_verdict(void **state)
+{
+    (void)state;
+    struct stats_tost t;
+    stats_tost(2.73, 0.36, 0, 1.0, 0.05, &t);
+    assert_true(t.noninferior);
+    assert_false(t.equivalent);
+    assert_string_equal(stats_verdict(t.equivalent, t.noninferior, 2.04, 3.46), "superior");
+    /* the mirror image: wholly below -margin */
+    stats_tost(-2.73, 0.36, 0, 1.0, 0.05, &t);
+    assert_false(t.noninferior);
+    assert_string_equal(stats_verdict(t.equivalent, t.noninferior, -3.46, -2.04), "inferior");
+    /* inside the band */
+    assert_string_equal(stats_verdict(true, true, -0.4, 0.5), "equivalent");
+    assert_string_equal(stats_verdict(true, true, 0.1, 0.6), "equivalent, significantly higher");
+    assert_string_equal(stats_verdict(true, true, -0.6, -0.1), "equivalent, significantly lower");
+    /* above -margin but the upper end beyond +margin */
+    assert_string_equal(stats_verdict(false, true, -0.5, 1.8), "non-inferior");
+    assert_string_equal(stats_verdict(false, true, -0.9, -0.2),
+                        "non-inferior, significantly lower");
+    assert_string_equal(stats_verdict(false, false, -2.5, 1.8), "inconclusive");
+    /* lo > 0 but the upper end beyond the margin: superior, not non-inferior */
+    assert_string_equal(stats_verdict(false, true, 0.2, 1.8), "superior");
+    assert_string_equal(stats_verdict(false, false, NAN, NAN), "inconclusive");
+}
+
 static void test_mmin(void **state)
 {
     (void)state;
@@ -370,13 +399,14 @@ int main(void)
     gsl_set_error_handler_off();
     gra_log_level = LOG_ERROR;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wilson),     cmocka_unit_test(test_mcnemar),
-        cmocka_unit_test(test_tost),       cmocka_unit_test(test_mmin),
-        cmocka_unit_test(test_holm_bh),    cmocka_unit_test(test_pass_at_k),
-        cmocka_unit_test(test_percentile), cmocka_unit_test(test_bootstrap),
-        cmocka_unit_test(test_boot_hier),  cmocka_unit_test(test_rng_copy),
-        cmocka_unit_test(test_kripp),      cmocka_unit_test(test_text),
-        cmocka_unit_test(test_published),  cmocka_unit_test(test_config),
+        cmocka_unit_test(test_wilson),    cmocka_unit_test(test_mcnemar),
+        cmocka_unit_test(test_tost),      cmocka_unit_test(test_verdict),
+        cmocka_unit_test(test_mmin),      cmocka_unit_test(test_holm_bh),
+        cmocka_unit_test(test_pass_at_k), cmocka_unit_test(test_percentile),
+        cmocka_unit_test(test_bootstrap), cmocka_unit_test(test_boot_hier),
+        cmocka_unit_test(test_rng_copy),  cmocka_unit_test(test_kripp),
+        cmocka_unit_test(test_text),      cmocka_unit_test(test_published),
+        cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
