@@ -201,10 +201,11 @@ static void parse_files(struct bench *b, struct spec_err *e)
     }
 }
 
-int bench_open_seed_data(const char *bench_dir, struct bench **out)
+/* Read the JSON file at path (taking ownership of path) into a new bench
+ * named name, with only spec, spec_path and name set. 0 or the read error
+ * (path freed then). */
+static int bench_read_spec(char *path, const char *name, struct bench **out)
 {
-    *out = NULL;
-    char *path = path_join(bench_dir, BENCH_SEED_DATA_FILE);
     cJSON *spec;
     int rc = json_read_file(path, &spec);
     if (rc) {
@@ -214,20 +215,32 @@ int bench_open_seed_data(const char *bench_dir, struct bench **out)
     struct bench *b = xcalloc(1, sizeof *b);
     b->spec = spec;
     b->spec_path = path;
-    b->name = xstrdup(BENCH_SEED_DATA_NAME);
+    b->name = xstrdup(name);
+    *out = b;
+    return 0;
+}
+
+int bench_open_seed_data(const char *bench_dir, struct bench **out)
+{
+    *out = NULL;
+    char *path = path_join(bench_dir, BENCH_SEED_DATA_FILE);
+    struct bench *b;
+    int rc = bench_read_spec(path, BENCH_SEED_DATA_NAME, &b);
+    if (rc) return rc;
     b->family = -1;
     struct spec_err e = {path, 0};
     static const char *const top[] = {"description", "files", NULL};
-    if (!cJSON_IsObject(spec))
+    if (!cJSON_IsObject(b->spec))
         spec_fail(&e, "(top)", "expected an object");
     else {
-        check_keys(&e, spec, "(top)", top);
+        check_keys(&e, b->spec, "(top)", top);
         parse_files(b, &e);
     }
     if (e.n) {
-        bench_free(b);
-        return err(GRA_ECONFIG, "%s: %d problem%s in the seed data list", path, e.n,
-                   e.n == 1 ? "" : "s");
+        rc = err(GRA_ECONFIG, "%s: %d problem%s in the seed data list", path, e.n,
+                 e.n == 1 ? "" : "s");
+        bench_free(b); /* frees path */
+        return rc;
     }
     *out = b;
     return 0;
@@ -246,16 +259,10 @@ int bench_open(const char *bench_dir, const char *name, struct bench **out)
         free(path);
         return rc;
     }
-    cJSON *spec;
-    int rc = json_read_file(path, &spec);
-    if (rc) {
-        free(path);
-        return rc;
-    }
-    struct bench *b = xcalloc(1, sizeof *b);
-    b->spec = spec;
-    b->spec_path = path;
-    b->name = xstrdup(name);
+    struct bench *b;
+    int rc = bench_read_spec(path, name, &b);
+    if (rc) return rc;
+    cJSON *spec = b->spec;
     b->n_samples = 1;
     struct spec_err e = {path, 0};
     static const char *const top[] = {
