@@ -484,6 +484,14 @@ static cJSON *first_object(const char *s, const char *end, int max_tries)
     return NULL;
 }
 
+void llm_message_add(cJSON *msgs, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", role);
+    cJSON_AddStringToObject(m, "content", content);
+    cJSON_AddItemToArray(msgs, m);
+}
+
 cJSON *llm_parse_json_reply(const char *text, size_t len)
 {
     if (!text) return NULL;

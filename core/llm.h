@@ -146,6 +146,10 @@ struct cJSON *llm_stats_json(const struct llm_client *c);
  * GRA_EINVAL for an unknown model. */
 int llm_request_key(const struct gra_config *cfg, const struct llm_request *req, char out[65]);
 
+/* Append {"role": role, "content": content} to the chat messages array msgs
+ * (strings copied). */
+void llm_message_add(struct cJSON *msgs, const char *role, const char *content);
+
 /* Parse the first JSON object in text: bare, inside a ```json fence, or
  * embedded in prose. NULL if none. Free with cJSON_Delete. */
 struct cJSON *llm_parse_json_reply(const char *text, size_t len);

@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/hash.h"
+#include "core/llm.h"
 #include "core/rng.h"
 #include "eval/csv.h"
 #include "eval/extract.h"
@@ -1293,19 +1294,11 @@ struct cJSON *bench_messages(const struct bench *b, int i)
             cJSON_Delete(msgs);
             return NULL;
         }
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "user");
-        cJSON_AddStringToObject(m, "content", t);
-        cJSON_AddItemToArray(msgs, m);
+        llm_message_add(msgs, "user", t);
         free(t);
         return msgs;
     }
-    if (b->system) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "system");
-        cJSON_AddStringToObject(m, "content", b->system);
-        cJSON_AddItemToArray(msgs, m);
-    }
+    if (b->system) llm_message_add(msgs, "system", b->system);
     int used = b->inline_exemplars ? b->shots : 0;
     for (int k = 0; k < b->n_exemplars && used < b->shots; k++) {
         const struct bench_exemplar *x = &b->exemplars[k];
@@ -1315,14 +1308,8 @@ struct cJSON *bench_messages(const struct bench *b, int i)
             cJSON_Delete(msgs);
             return NULL;
         }
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "user");
-        cJSON_AddStringToObject(m, "content", u);
-        cJSON_AddItemToArray(msgs, m);
-        m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", "assistant");
-        cJSON_AddStringToObject(m, "content", x->target);
-        cJSON_AddItemToArray(msgs, m);
+        llm_message_add(msgs, "user", u);
+        llm_message_add(msgs, "assistant", x->target);
         free(u);
         used++;
     }
@@ -1331,10 +1318,7 @@ struct cJSON *bench_messages(const struct bench *b, int i)
         cJSON_Delete(msgs);
         return NULL;
     }
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", u);
-    cJSON_AddItemToArray(msgs, m);
+    llm_message_add(msgs, "user", u);
     free(u);
     return msgs;
 }

@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "core/fileio.h"
 #include "core/hash.h"
+#include "core/llm.h"
 #include "synth/protocol.h"
 
 static const struct {
@@ -133,6 +134,14 @@ static char *trim_section(struct buf *b)
     return xstrndup(b->data + a, e - a);
 }
 
+/* One chat message of the given role from a rendered template section. */
+static void add_section(cJSON *msgs, const char *role, struct buf *sec)
+{
+    char *t = trim_section(sec);
+    llm_message_add(msgs, role, t);
+    free(t);
+}
+
 int prompts_render(const struct prompt *p, const char *const *names, const char *const *values,
                    int nv, cJSON **messages)
 {
@@ -148,14 +157,7 @@ int prompts_render(const struct prompt *p, const char *const *names, const char 
         else if (len == 6 && memcmp(s, "[user]", 6) == 0) next_role = "user";
         else if (len == 11 && memcmp(s, "[assistant]", 11) == 0) next_role = "assistant";
         if (next_role) {
-            if (role) {
-                cJSON *m = cJSON_CreateObject();
-                cJSON_AddStringToObject(m, "role", role);
-                char *t = trim_section(&sec);
-                cJSON_AddStringToObject(m, "content", t);
-                free(t);
-                cJSON_AddItemToArray(msgs, m);
-            }
+            if (role) add_section(msgs, role, &sec);
             buf_reset(&sec);
             role = next_role;
         } else if (role) {
@@ -165,14 +167,7 @@ int prompts_render(const struct prompt *p, const char *const *names, const char 
         }
         s += len + (eol ? 1 : 0);
     }
-    if (role) {
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "role", role);
-        char *t = trim_section(&sec);
-        cJSON_AddStringToObject(m, "content", t);
-        free(t);
-        cJSON_AddItemToArray(msgs, m);
-    }
+    if (role) add_section(msgs, role, &sec);
 out:
     buf_release(&sec);
     if (rc) {
