@@ -16,22 +16,12 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "tests/support/case_table.h"
 #include "eval/extract.h"
 #include "eval/score.h"
 
-struct tally {
-    const char *path;
-    int cases, failures;
-};
-
-static int check_line(void *ud, long lineno, cJSON *o, const char *errmsg)
+static void check_line(struct case_tally *t, long lineno, const cJSON *o)
 {
-    struct tally *t = ud;
-    if (!o) {
-        fprintf(stderr, "%s:%ld: %s\n", t->path, lineno, errmsg);
-        t->failures++;
-        return 0;
-    }
     const char *out = cJSON_GetStringValue(cJSON_GetObjectItem(o, "output"));
     const char *gold = cJSON_GetStringValue(cJSON_GetObjectItem(o, "gold"));
     cJSON *ex = cJSON_GetObjectItem(o, "extracted");
@@ -56,20 +46,12 @@ static int check_line(void *ud, long lineno, cJSON *o, const char *errmsg)
         t->failures++;
     }
     score_verdict_release(&v);
-    return 0;
 }
 
 static void test_table(void **state)
 {
     (void)state;
-    const char *src = getenv("GRA_SOURCE_DIR");
-    char *path = path_join(src ? src : GRA_SOURCE_DIR, "tests/data/extract/gsm8k.jsonl");
-    struct tally t = {path, 0, 0};
-    assert_int_equal(jsonl_foreach(path, check_line, &t), 0);
-    printf("gsm8k extraction: %d cases, %d failures\n", t.cases, t.failures);
-    assert_true(t.cases >= 30);
-    assert_int_equal(t.failures, 0);
-    free(path);
+    case_table_run("tests/data/extract", "gsm8k.jsonl", check_line, 30);
 }
 
 static void test_canon(void **state)

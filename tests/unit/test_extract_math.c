@@ -17,23 +17,14 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "tests/support/case_table.h"
 #include "eval/extract.h"
 #include "eval/math_norm.h"
 #include "eval/score.h"
 
-struct tally {
-    const char *path;
-    int cases, failures;
-};
 
-static int check_output(void *ud, long lineno, cJSON *o, const char *errmsg)
+static void check_output(struct case_tally *t, long lineno, const cJSON *o)
 {
-    struct tally *t = ud;
-    if (!o) {
-        fprintf(stderr, "%s:%ld: %s\n", t->path, lineno, errmsg);
-        t->failures++;
-        return 0;
-    }
     const char *out = cJSON_GetStringValue(cJSON_GetObjectItem(o, "output"));
     const char *gold = cJSON_GetStringValue(cJSON_GetObjectItem(o, "gold"));
     cJSON *ex = cJSON_GetObjectItem(o, "extracted");
@@ -56,17 +47,10 @@ static int check_output(void *ud, long lineno, cJSON *o, const char *errmsg)
         t->failures++;
     }
     score_verdict_release(&v);
-    return 0;
 }
 
-static int check_equiv(void *ud, long lineno, cJSON *o, const char *errmsg)
+static void check_equiv(struct case_tally *t, long lineno, const cJSON *o)
 {
-    struct tally *t = ud;
-    if (!o) {
-        fprintf(stderr, "%s:%ld: %s\n", t->path, lineno, errmsg);
-        t->failures++;
-        return 0;
-    }
     const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(o, "a"));
     const char *b = cJSON_GetStringValue(cJSON_GetObjectItem(o, "b"));
     bool e = cJSON_IsTrue(cJSON_GetObjectItem(o, "equiv"));
@@ -80,33 +64,19 @@ static int check_equiv(void *ud, long lineno, cJSON *o, const char *errmsg)
         free(nb);
         t->failures++;
     }
-    return 0;
 }
 
-static void run_table(const char *name, jsonl_cb cb, int min_cases)
-{
-    const char *src = getenv("GRA_SOURCE_DIR");
-    char *rel = path_join("tests/data/extract", name);
-    char *path = path_join(src ? src : GRA_SOURCE_DIR, rel);
-    struct tally t = {path, 0, 0};
-    assert_int_equal(jsonl_foreach(path, cb, &t), 0);
-    printf("%s: %d cases, %d failures\n", name, t.cases, t.failures);
-    assert_true(t.cases >= min_cases);
-    assert_int_equal(t.failures, 0);
-    free(rel);
-    free(path);
-}
 
 static void test_outputs(void **state)
 {
     (void)state;
-    run_table("math.jsonl", check_output, 25);
+    case_table_run("tests/data/extract", "math.jsonl", check_output, 25);
 }
 
 static void test_equiv(void **state)
 {
     (void)state;
-    run_table("math_equiv.jsonl", check_equiv, 60);
+    case_table_run("tests/data/extract", "math_equiv.jsonl", check_equiv, 60);
 }
 
 static void test_boxed(void **state)

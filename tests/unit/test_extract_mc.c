@@ -18,22 +18,13 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "tests/support/case_table.h"
 #include "eval/extract.h"
 #include "eval/score.h"
 
-struct tally {
-    const char *path;
-    int cases, failures;
-};
 
-static int check_mc(void *ud, long lineno, cJSON *o, const char *errmsg)
+static void check_mc(struct case_tally *t, long lineno, const cJSON *o)
 {
-    struct tally *t = ud;
-    if (!o) {
-        fprintf(stderr, "%s:%ld: %s\n", t->path, lineno, errmsg);
-        t->failures++;
-        return 0;
-    }
     const char *out = cJSON_GetStringValue(cJSON_GetObjectItem(o, "output"));
     const char *gold = cJSON_GetStringValue(cJSON_GetObjectItem(o, "gold"));
     int n = cJSON_GetObjectItem(o, "n")->valueint;
@@ -55,17 +46,10 @@ static int check_mc(void *ud, long lineno, cJSON *o, const char *errmsg)
         t->failures++;
     }
     score_verdict_release(&v);
-    return 0;
 }
 
-static int check_multi(void *ud, long lineno, cJSON *o, const char *errmsg)
+static void check_multi(struct case_tally *t, long lineno, const cJSON *o)
 {
-    struct tally *t = ud;
-    if (!o) {
-        fprintf(stderr, "%s:%ld: %s\n", t->path, lineno, errmsg);
-        t->failures++;
-        return 0;
-    }
     const char *out = cJSON_GetStringValue(cJSON_GetObjectItem(o, "output"));
     const char *gold = cJSON_GetStringValue(cJSON_GetObjectItem(o, "gold"));
     int n = cJSON_GetObjectItem(o, "n")->valueint;
@@ -85,33 +69,19 @@ static int check_multi(void *ud, long lineno, cJSON *o, const char *errmsg)
         t->failures++;
     }
     score_verdict_release(&v);
-    return 0;
 }
 
-static void run_table(const char *name, jsonl_cb cb, int min_cases)
-{
-    const char *src = getenv("GRA_SOURCE_DIR");
-    char *rel = path_join("tests/data/extract", name);
-    char *path = path_join(src ? src : GRA_SOURCE_DIR, rel);
-    struct tally t = {path, 0, 0};
-    assert_int_equal(jsonl_foreach(path, cb, &t), 0);
-    printf("%s: %d cases, %d failures\n", name, t.cases, t.failures);
-    assert_true(t.cases >= min_cases);
-    assert_int_equal(t.failures, 0);
-    free(rel);
-    free(path);
-}
 
 static void test_mc(void **state)
 {
     (void)state;
-    run_table("mc.jsonl", check_mc, 35);
+    case_table_run("tests/data/extract", "mc.jsonl", check_mc, 35);
 }
 
 static void test_multi(void **state)
 {
     (void)state;
-    run_table("mc_multi.jsonl", check_multi, 7);
+    case_table_run("tests/data/extract", "mc_multi.jsonl", check_multi, 7);
 }
 
 static void test_article_never_matches(void **state)
