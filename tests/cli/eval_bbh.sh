@@ -7,27 +7,12 @@
 # reported by name with exit 4.
 set -u
 
-GRA=${GRA_BIN:-}
-if [ -z "$GRA" ] || [ ! -x "$GRA" ]; then
-    echo "eval_bbh: GRA_BIN is not set to the built gra binary (got '${GRA}')" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+cli_begin eval_bbh
 SRC=${GRA_SOURCE_DIR:-}
 [ -n "$SRC" ] && [ -d "$SRC/tests/data/bbh" ] || { echo "eval_bbh: GRA_SOURCE_DIR not set" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP eval_bbh: python3 not found"; exit 0; }
-TMP=${GRA_TEST_TMP:-/tmp}/eval_bbh.$$
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"
-    return 0
-}
 
 D=$SRC/tests/data/bbh/data
 P=$SRC/tests/data/bbh/predictions.jsonl
@@ -57,5 +42,4 @@ out=$("$GRA" eval --benchmark bbh --predictions "$P" --data-dir "$TMP/nocot" --l
 [ $rc -eq 4 ] && grep -q "cot-prompts/boolean_expressions.txt is missing" <<<"$out" && [ ! -e "$TMP/o2/summary.json" ] &&
     ok "missing cot-prompts file: named, exit 4" || bad "missing cot-prompts (rc $rc)" "$out"
 
-echo "eval_bbh: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_end

@@ -7,23 +7,8 @@
 # GRA_DATA_DIR, and the default data directory is ~/.local/share/gra/data.
 set -u
 
-GRA=${GRA_BIN:-}
-if [ -z "$GRA" ] || [ ! -x "$GRA" ]; then
-    echo "eval_data_fetch: GRA_BIN is not set to the built gra binary (got '${GRA}')" >&2
-    exit 1
-fi
-TMP=${GRA_TEST_TMP:-/tmp}/eval_data_fetch.$$
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"
-    return 0
-}
+. "$(dirname "$0")/lib.bash"
+cli_begin eval_data_fetch
 
 mkdir -p "$TMP/src" "$TMP/benchmarks/tiny" "$TMP/benchmarks/notiny"
 printf '{"question": "1+1?", "answer": "#### 2"}\n' >"$TMP/src/good.jsonl"
@@ -80,5 +65,4 @@ else
     echo "skip: seed files: GRA_TEST_DATA has no self_instruct_seed/ (staged data absent)"
 fi
 
-echo "eval_data_fetch: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_end

@@ -6,29 +6,14 @@
 # bad lines are reported as file:line. Skips without the staged data.
 set -u
 
-GRA=${GRA_BIN:-}
-if [ -z "$GRA" ] || [ ! -x "$GRA" ]; then
-    echo "eval_decontam: GRA_BIN is not set to the built gra binary (got '${GRA}')" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+cli_begin eval_decontam
 DATA=${GRA_TEST_DATA:-}
 if [ -z "$DATA" ] || [ ! -d "$DATA/gsm8k" ]; then
     echo "SKIP eval_decontam: staged data not found (GRA_TEST_DATA='${DATA}')"
     exit 0
 fi
 command -v python3 >/dev/null || { echo "SKIP eval_decontam: python3 not found"; exit 0; }
-TMP=${GRA_TEST_TMP:-/tmp}/eval_decontam.$$
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"
-    return 0
-}
 
 python3 - "$DATA" "$TMP/ds.jsonl" <<'PY'
 import gzip, json, sys
@@ -72,5 +57,4 @@ echo 'not json' >>"$TMP/ds.jsonl"
 out=$("$GRA" decontam "$TMP/ds.jsonl" --data-dir "$DATA" --benchmark gsm8k --out "$TMP/s2.json" 2>&1); rc=$?
 [ $rc -eq 4 ] && grep -q "ds.jsonl:6: malformed JSON" <<<"$out" && ok "bad line reported as file:line (exit 4)" || bad "bad line (rc $rc)" "$out"
 "$GRA" decontam >/dev/null 2>&1; [ $? -eq 2 ] && ok "no dataset: exit 2" || bad "usage exit code"
-echo "eval_decontam: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_end

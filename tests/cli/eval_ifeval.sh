@@ -8,27 +8,12 @@
 # item is reported as file:line: field with exit 4.
 set -u
 
-GRA=${GRA_BIN:-}
-if [ -z "$GRA" ] || [ ! -x "$GRA" ]; then
-    echo "eval_ifeval: GRA_BIN is not set to the built gra binary (got '${GRA}')" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+cli_begin eval_ifeval
 SRC=${GRA_SOURCE_DIR:-}
 [ -n "$SRC" ] && [ -d "$SRC/tests/data/ifeval" ] || { echo "eval_ifeval: GRA_SOURCE_DIR not set" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP eval_ifeval: python3 not found"; exit 0; }
-TMP=${GRA_TEST_TMP:-/tmp}/eval_ifeval.$$
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"
-    return 0
-}
 
 D=$SRC/tests/data/ifeval/data
 P=$SRC/tests/data/ifeval/predictions.jsonl
@@ -84,5 +69,4 @@ out=$("$GRA" eval --benchmark ifeval --predictions "$P" --data-dir "$TMP/bad" --
 out=$("$GRA" eval --benchmark ifeval --predictions "$P" --data-dir "$TMP/none" --out "$TMP/o3" 2>&1); rc=$?
 [ $rc -eq 4 ] && grep -q "not staged" <<<"$out" && ok "data absent: exit 4, says not staged" || bad "data absent (rc $rc)" "$out"
 
-echo "eval_ifeval: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_end

@@ -8,30 +8,15 @@
 # the config path. Skips (exit 0, saying why) without the staged data.
 set -u
 
-GRA=${GRA_BIN:-}
-if [ -z "$GRA" ] || [ ! -x "$GRA" ]; then
-    echo "eval_live_sim: GRA_BIN is not set to the built gra binary (got '${GRA}')" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+cli_begin eval_live_sim
 DATA=${GRA_TEST_DATA:-}
 if [ -z "$DATA" ] || [ ! -d "$DATA/gsm8k" ]; then
     echo "SKIP eval_live_sim: staged data not found (GRA_TEST_DATA='${DATA}')"
     exit 0
 fi
 command -v python3 >/dev/null || { echo "SKIP eval_live_sim: python3 not found"; exit 0; }
-TMP=${GRA_TEST_TMP:-/tmp}/eval_live_sim.$$
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"
-    return 0
-}
 
 cat >"$TMP/students.json" <<'JSON'
 {"models": [
@@ -112,5 +97,4 @@ JSON
 out=$("$GRA" eval "$TMP/bad2.json" --data-dir "$DATA" --out "$TMP/run6" 2>&1); rc=$?
 [ $rc -eq 3 ] && grep -q "no_such_bench" <<<"$out" && ok "unknown benchmark in the config: exit 3" || bad "unknown benchmark (rc $rc)" "$out"
 
-echo "eval_live_sim: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_end

@@ -8,31 +8,16 @@
 # Skips (exit 0, saying why) when the staged data is absent.
 set -u
 
-GRA=${GRA_BIN:-}
-if [ -z "$GRA" ] || [ ! -x "$GRA" ]; then
-    echo "eval_predictions: GRA_BIN is not set to the built gra binary (got '${GRA}')" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+cli_begin eval_predictions
 MIRROR=${GRA_TEST_DATA:-}
 if [ -z "$MIRROR" ] || [ ! -d "$MIRROR/gsm8k" ]; then
     echo "SKIP eval_predictions: staged data not found (GRA_TEST_DATA='${MIRROR}')"
     exit 0
 fi
 command -v python3 >/dev/null || { echo "SKIP eval_predictions: python3 not found"; exit 0; }
-TMP=${GRA_TEST_TMP:-/tmp}/eval_predictions.$$
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
 D=$TMP/data
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    [ -n "${2:-}" ] && sed 's/^/     | /' <<<"$2"
-    return 0
-}
 
 out=$("$GRA" data fetch --mirror "$MIRROR" --data-dir "$D" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "0 failed" <<<"$out" && ok "data fetch --mirror" || bad "data fetch --mirror (rc $rc)" "$out"
@@ -158,5 +143,4 @@ n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["students"][
 "$GRA" eval --benchmark nope --predictions "$P" --data-dir "$D" --out "$TMP/x" >/dev/null 2>&1; rc=$?
 [ $rc -eq 4 ] && ok "unknown benchmark: exit 4" || bad "unknown benchmark exit code ($rc)"
 
-echo "eval_predictions: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+cli_end
